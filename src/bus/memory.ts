@@ -31,6 +31,8 @@ export class MemoryBus {
   readonly writeOffset = new Int32Array(PAGE_COUNT).fill(NO_PAGE);
   private readonly mmio: (MmioHandler | undefined)[] = new Array(PAGE_COUNT);
   private romTop: number;
+  /** A byte outside RAM and ROM that the CPU uses to fetch code from MMIO one byte at a time. */
+  readonly scratchOffset: number;
 
   /** AND mask applied to every physical address: bit 20 cleared while the A20 gate is off. */
   a20Mask = -1;
@@ -41,7 +43,8 @@ export class MemoryBus {
     if (ramSize < (1 << 20) || ramSize % PAGE_SIZE) throw new RangeError(`RAM size must be a multiple of 4 KiB and at least 1 MiB, got ${ramSize}`);
     if (ramSize > 0xe0000000) throw new RangeError('RAM above 3.5 GiB is not supported');
     this.ramSize = ramSize;
-    this.bytes = new Uint8Array(ramSize + romSpace);
+    this.bytes = new Uint8Array(ramSize + romSpace + PAGE_SIZE);
+    this.scratchOffset = ramSize + romSpace;
     this.romTop = ramSize;
     for (let p = 0; p < ramSize >>> PAGE_SHIFT; p++) {
       this.readOffset[p] = p << PAGE_SHIFT;
@@ -66,7 +69,7 @@ export class MemoryBus {
    */
   mapRom(image: Uint8Array, ...addresses: number[]): number {
     if (image.length % PAGE_SIZE) throw new RangeError('ROM image size must be a multiple of 4 KiB');
-    if (this.romTop + image.length > this.bytes.length) throw new RangeError('out of ROM space');
+    if (this.romTop + image.length > this.scratchOffset) throw new RangeError('out of ROM space');
     const offset = this.romTop;
     this.bytes.set(image, offset);
     this.romTop += image.length;
