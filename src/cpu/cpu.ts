@@ -791,6 +791,7 @@ export class Cpu {
     } else {
       if (this.nmiPending) {
         this.nmiPending = false; this.halted = false;
+        this.instrStart = this.eip; // a fault while delivering returns here
         deliverInterrupt(this, Vector.NMI, -1, false, false);
         this.attention = true;
         return true;
@@ -798,6 +799,7 @@ export class Cpu {
       if ((this.flags & IF) && this.pic && this.pic.hasInterrupt()) {
         this.halted = false;
         const vector = this.pic.acknowledge();
+        this.instrStart = this.eip;
         deliverInterrupt(this, vector, -1, false, true);
         this.attention = true;
         return true;
@@ -815,6 +817,7 @@ export class Cpu {
     if (trap) {
       this.dr[6] |= 0x4000; // BS
       this.attention = true;
+      this.instrStart = this.eip;
       deliverInterrupt(this, Vector.DB, -1, false, false);
     }
     if (this.flags & TF) this.attention = true;
