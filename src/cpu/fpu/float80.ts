@@ -75,8 +75,9 @@ export class Float80 {
     else this.setResult(bSe, bHi | 0x40000000, bLo);
   }
 
-  /** Unpack operand A (finite, non-zero) normalized so that J=1. */
-  private unpackA(se: number, hi: number, lo: number): void {
+  /** Unpack a finite, non-zero operand into ue/uhi/ulo, normalized so that J=1. */
+  private ue = 0; private uhi = 0; private ulo = 0;
+  private unpackU(se: number, hi: number, lo: number): void {
     let e = se & 0x7fff; hi >>>= 0; lo >>>= 0;
     if (e === 0) {
       e = 1;
@@ -84,11 +85,15 @@ export class Float80 {
       const n = Math.clz32(hi);
       if (n) { hi = ((hi << n) | (lo >>> (32 - n))) >>> 0; lo = (lo << n) >>> 0; e -= n; }
     }
-    this.ae = e; this.ahi = hi; this.alo = lo;
+    this.ue = e; this.uhi = hi; this.ulo = lo;
+  }
+  private unpackA(se: number, hi: number, lo: number): void {
+    this.unpackU(se, hi, lo);
+    this.ae = this.ue; this.ahi = this.uhi; this.alo = this.ulo;
   }
   private unpackB(se: number, hi: number, lo: number): void {
-    this.unpackA(se, hi, lo);
-    this.be = this.ae; this.bhi = this.ahi; this.blo = this.alo;
+    this.unpackU(se, hi, lo);
+    this.be = this.ue; this.bhi = this.uhi; this.blo = this.ulo;
   }
 
   /** sh:sl:sx = (hi:lo:0) >> n with the bits shifted out ORed into bit 0 of sx. */

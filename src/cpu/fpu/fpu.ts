@@ -11,7 +11,7 @@ import {
   EXT_MIN, EXT_MAX, F32_MIN, F32_MAX, F64_MIN, F64_MAX, RC_NEAREST, RC_UP, RC_DOWN,
 } from './float80.ts';
 import { Transcendental } from './transcendental.ts';
-import { FpuRemainder } from './remainder.ts';
+import { FpuRemainder, REM_PARTIAL } from './remainder.ts';
 
 export interface FpuHost {
   /** Memory access at segment register index (0=ES,1=CS,2=SS,3=DS,4=FS,5=GS) + offset; may throw the CPU's fault. */
@@ -248,7 +248,7 @@ export class Fpu {
     if ((hi | lo) === 0) { this.srcSe = s; this.srcHi = 0; this.srcLo = 0; return false; }
     // Denormal: normalize into the extended range (always representable there).
     const f = this.f;
-    f.roundPack(s, 16383 - bias + 1 - 1, hi, lo, 0, 64, EXT_MIN, EXT_MAX, true);
+    f.roundPack(s, 16383 - bias + 1, hi, lo, 0, 64, EXT_MIN, EXT_MAX, true);
     this.srcSe = f.rse; this.srcHi = f.rhi; this.srcLo = f.rlo;
     return true;
   }
@@ -276,9 +276,9 @@ export class Fpu {
     if (mod !== 3) {
       // Non-waiting and control instructions with memory operands.
       if (opcode === 0xd9 && reg >= 4) {
-        if (reg !== 6) this.wait();
+        if (reg < 6) this.wait(); // FNSTENV and FNSTCW do not wait
         switch (reg) {
-          case 4: return this.fldenv(seg, offset, o32);
+          case 4: this.fldenv(seg, offset, o32); return;
           case 5: this.cw = (this.host.read16(seg, offset) & 0x1f3f) | 0x40; this.updateSummary(); return;
           case 6: this.fstenv(seg, offset, o32); this.cw |= 0x3f; this.updateSummary(); return;
           case 7: this.host.write16(seg, offset, this.cw); return;
@@ -414,7 +414,7 @@ export class Fpu {
         return this.push(this.regSe[p], this.regHi[p], this.regLo[p]);
       }
       case 1: return this.fxch(rm);
-      case 2: if (rm === 0) { this.setC1(false); return; } break; // FNOP: C1 is cleared like other non-stack ops? (see test)
+      case 2: if (rm === 0) return; break; // FNOP
       case 3: return this.fstReg(rm, true); // FSTP1 alias
       case 4:
         switch (rm) {
@@ -429,7 +429,7 @@ export class Fpu {
         switch (rm) {
           case 0: return this.trans.f2xm1Op(this);
           case 1: return this.trans.fyl2xOp(this, false);
-          case 2: return this.trans.fptanOp(this);
+          case 2: return this.trans.fsincosOp(this, 3);
           case 3: return this.trans.fpatanOp(this);
           case 4: return this.fxtract();
           case 5: return this.fprem(true);
@@ -602,12 +602,10 @@ export class Fpu {
     if (this.empty(p0) || this.empty(p1)) { if (this.stackUnderflow()) this.setIndefinite(p0); return; }
     const f = this.begin();
     const q = this.rem.remainder(this.regSe[p0], this.regHi[p0], this.regLo[p0], this.regSe[p1], this.regHi[p1], this.regLo[p1], ieee);
-    const unmasked = f.flags & ~this.cw & (IE | DE | ZE);
-    if (q >= 0 && !unmasked) this.setCC(q & 2, 0, q & 1, q & 4);
-    else if (q === -2 && !unmasked) this.swBits |= SW_C2;
-    if (q === -2 || q === -1) this.swBits = (this.swBits & ~SW_C1) | (f.up ? SW_C1 : 0);
-    if (q === -1) this.swBits &= ~SW_C2;
-    if (!this.raise(f.flags) && unmasked) return;
+    if (!this.accept(f.flags)) return;
+    if (q >= 0) this.setCC(q & 2, 0, q & 1, q & 4); // C0=Q2 C3=Q1 C1=Q0
+    else if (q === REM_PARTIAL) this.swBits |= SW_C2;
+    else this.swBits &= ~SW_C2;
     this.setResult(p0);
   }
 
@@ -810,8 +808,6 @@ export class Fpu {
     } else {
       const se = this.regSe[p], c = classify(se, this.regHi[p], this.regLo[p]);
       if (c === ZERO || c === NORMAL || c === DENORMAL) {
-        if (c === DENORMAL) f.flags |= DE; // (see tests: the hardware does not report DE here)
-        f.flags &= ~DE;
         f.roundToInt(se, this.regHi[p], this.regLo[p]);
         const neg = (se & 0x8000) !== 0;
         hi = f.rhi; lo = f.rlo;
@@ -822,7 +818,7 @@ export class Fpu {
           else ok = hi === 0 && (lo < 2 ** (bits - 1) || (neg && lo === 2 ** (bits - 1)));
         }
         if (ok && neg) { lo = (~lo + 1) >>> 0; hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0; }
-      } else f.flags |= IE * (c === INF || c === QNAN || c === SNAN || c === UNSUPPORTED ? 1 : 0);
+      }
       if (!ok) { f.flags = (f.flags & ~PE) | IE; f.up = false; }
       this.setC1(f.up);
       if (!this.raise(f.flags) && (f.flags & ~this.cw & IE)) return;
@@ -879,15 +875,22 @@ export class Fpu {
   // ---------------------------------------------------------------- helpers for transcendental.ts / remainder.ts
 
   /** @internal */ get core(): Float80 { return this.f; }
-  /** @internal Begin an operation on ST(0) (and ST(1) when `two`); returns false after a stack underflow. */
-  operands(two: boolean): boolean {
+  /**
+   * @internal Begin an operation on ST(0) (and ST(1) when `two`). Returns 1 to proceed, 0 after a
+   * masked stack underflow (indefinite written to ST(dest)), -1 after an unmasked one.
+   */
+  operands(two: boolean, dest: number): number {
     if (this.empty(this.top) || (two && this.empty(this.phys(1)))) {
-      if (this.stackUnderflow()) this.setIndefinite(two ? this.phys(1) : this.top);
-      return false;
+      if (!this.stackUnderflow()) return -1;
+      this.setIndefinite(this.phys(dest));
+      return 0;
     }
     this.begin();
-    return true;
+    return 1;
   }
+  /** @internal */ writeReg(i: number, se: number, hi: number, lo: number): void { this.setReg(this.phys(i), se, hi, lo); }
+  /** @internal Stack overflow response of a pushing instruction. */
+  overflowPush(): void { this.pushSlot(); }
   /** @internal */ regOf(i: number): number { return this.phys(i); }
   /** @internal */ commitTo(i: number): boolean { return this.commit(this.phys(i)); }
   /** @internal */ popStack(): void { this.pop(); }
@@ -898,7 +901,6 @@ export class Fpu {
   /** @internal Push the core's result (after a successful pushSlot check). */
   pushResult(): boolean { const q = this.pushSlot(); if (q < 0) return false; this.top = q; this.setResult(q); return true; }
   /** @internal */ canPush(): boolean { return this.empty((this.top - 1) & 7); }
-  /** @internal */ stackOverflowFault(): boolean { return this.stackOverflow(); }
 
   // ---------------------------------------------------------------- environment and state images
 

@@ -1,0 +1,304 @@
+/**
+ * x87 transcendental instructions: FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1.
+ *
+ * Results are computed with ~200-bit BigInt floating point and rounded once (under RC, not PC),
+ * so they are correctly rounded in practice. Real x87s promise only "within 1 ulp" and differ
+ * between vendors in the last bit for some arguments; test/fpu/golden.test.ts states how often.
+ * Large FSIN/FCOS/FPTAN/FSINCOS arguments are reduced with an exact π (|x| < 2^63; beyond that
+ * C2=1 and ST(0) is left alone, as the hardware does).
+ */
+import { Float80, classify, sig64, IE, DE, ZE, ZERO, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX } from './float80.ts';
+import type { Fpu } from './fpu.ts';
+
+const P = 200; // working precision in bits
+
+/** value = m × 2^e (m signed, |m| has P bits unless zero). */
+class BF {
+  constructor(readonly m: bigint, readonly e: number) {}
+}
+
+function bitLength(x: bigint): number { return x === 0n ? 0 : x.toString(2).length; }
+
+function norm(m: bigint, e: number): BF {
+  if (m === 0n) return new BF(0n, 0);
+  const neg = m < 0n;
+  let a = neg ? -m : m;
+  const shift = bitLength(a) - P;
+  if (shift > 0) a >>= BigInt(shift); else if (shift < 0) a <<= BigInt(-shift);
+  return new BF(neg ? -a : a, e + shift);
+}
+const mul = (a: BF, b: BF): BF => norm(a.m * b.m, a.e + b.e);
+const div = (a: BF, b: BF): BF => norm((a.m << BigInt(P + 4)) / b.m, a.e - b.e - P - 4);
+function add(a: BF, b: BF): BF {
+  if (a.m === 0n) return b;
+  if (b.m === 0n) return a;
+  if (a.e < b.e) { const t = a; a = b; b = t; }
+  const d = a.e - b.e;
+  if (d > 2 * P) return a;
+  return norm((a.m << BigInt(d)) + b.m, b.e);
+}
+const neg = (a: BF): BF => new BF(-a.m, a.e);
+const int = (k: number | bigint): BF => norm(BigInt(k), 0);
+const isNeg = (a: BF): boolean => a.m < 0n;
+const abs = (a: BF): BF => (a.m < 0n ? neg(a) : a);
+/** |a| > |b| for normalized values. */
+const magGreater = (a: BF, b: BF): boolean => a.e > b.e || (a.e === b.e && (a.m < 0n ? -a.m : a.m) > (b.m < 0n ? -b.m : b.m));
+
+function sqrtBF(a: BF): BF {
+  const odd = a.e & 1;
+  const m = a.m << BigInt(P + odd);
+  let x = 1n << BigInt(Math.ceil((bitLength(m) + 1) / 2));
+  for (;;) { const y = (x + m / x) >> 1n; if (y >= x) break; x = y; }
+  return norm(x, (a.e - P - odd) / 2);
+}
+
+/** Σ sign^k · z^(2k+1)/(2k+1): atan (alt=true) or atanh (alt=false) for small |z|. */
+function oddSeries(z: BF, alt: boolean): BF {
+  const z2 = mul(z, z);
+  let pow = z, sum = z;
+  for (let k = 1; k < 400; k++) {
+    pow = mul(pow, z2);
+    const term = div(pow, int(2 * k + 1));
+    sum = add(sum, alt && (k & 1) ? neg(term) : term);
+    if (term.m === 0n || term.e + P < sum.e - P) break;
+  }
+  return sum;
+}
+
+const ONE = int(1);
+const LN2 = mul(int(2), oddSeries(div(ONE, int(3)), false));
+/** π with 600 fractional bits (Machin), for argument reduction. */
+const PI_FIX_BITS = 600n;
+const PI_FIX = (() => {
+  const F = PI_FIX_BITS + 10n;
+  const atanInv = (n: bigint): bigint => {
+    let sum = 0n, pow = (1n << F) / n, k = 0n;
+    const n2 = n * n;
+    while (pow !== 0n) { const t = pow / (2n * k + 1n); sum += k & 1n ? -t : t; pow /= n2; k++; }
+    return sum;
+  };
+  return (16n * atanInv(5n) - 4n * atanInv(239n)) >> 10n;
+})();
+const PI = norm(PI_FIX, -Number(PI_FIX_BITS));
+const PIO2 = new BF(PI.m, PI.e - 1);
+
+function atanBF(z: BF): BF {
+  if (z.m === 0n) return z;
+  const negz = isNeg(z);
+  z = abs(z);
+  let invert = false;
+  if (magGreater(z, ONE)) { z = div(ONE, z); invert = true; }
+  let scale = 0;
+  while (z.e + P > -6) { z = div(z, add(ONE, sqrtBF(add(ONE, mul(z, z))))); scale++; } // halve the angle
+  let r = oddSeries(z, true);
+  r = new BF(r.m, r.e + scale);
+  if (invert) r = add(PIO2, neg(r));
+  return negz ? neg(r) : r;
+}
+
+/** ln(m) for m > 0 given as BF. */
+function lnBF(x: BF): BF {
+  // x = m·2^k with m in [1/√2, √2): ln x = k·ln2 + 2·atanh((m-1)/(m+1)).
+  let k = x.e + P - 1; // x in [2^k, 2^(k+1))
+  let m = new BF(x.m, -(P - 1));
+  if (m.m > (BigInt(Math.SQRT2 * 2 ** 52) << BigInt(P - 53))) { m = new BF(m.m, m.e - 1); k++; }
+  const t = div(add(m, neg(ONE)), add(m, ONE));
+  return add(mul(int(k), LN2), mul(int(2), oddSeries(t, false)));
+}
+
+/** e^y - 1 for |y| < 1. */
+function expm1BF(y: BF): BF {
+  let term = y, sum = y;
+  for (let k = 2; k < 200; k++) {
+    term = div(mul(term, y), int(k));
+    sum = add(sum, term);
+    if (term.m === 0n || term.e + P < sum.e - P) break;
+  }
+  return sum;
+}
+
+function sinCosSeries(r: BF, cos: boolean): BF {
+  const r2 = mul(r, r);
+  let term = cos ? ONE : r, sum = term;
+  for (let k = cos ? 1 : 2; k < 400; k += 2) {
+    term = neg(div(mul(term, r2), int(cos ? k * (k + 1) : k * (k + 1))));
+    sum = add(sum, term);
+    if (term.m === 0n || term.e + P < sum.e - P) break;
+  }
+  return sum;
+}
+
+export class Transcendental {
+  constructor(private readonly f: Float80) {}
+
+  private toBF(se: number, hi: number, lo: number): BF {
+    this.f.unpack(se, hi, lo);
+    const m = sig64(this.f.unpackedHi, this.f.unpackedLo);
+    return norm(se & 0x8000 ? -m : m, this.f.unpackedExp - 16383 - 63);
+  }
+
+  /** Round a BF into the core's result (64-bit precision, current RC). */
+  private round(x: BF): void {
+    const f = this.f;
+    if (x.m === 0n) { f.setResult(0, 0, 0); return; }
+    const sign = x.m < 0n ? 0x8000 : 0;
+    const a = x.m < 0n ? -x.m : x.m; // exactly P bits
+    const top = a >> BigInt(P - 96), sticky = (a & ((1n << BigInt(P - 96)) - 1n)) !== 0n ? 1 : 0;
+    const hi = Number(top >> 64n), lo = Number((top >> 32n) & 0xffffffffn), ext = Number(top & 0xffffffffn) | sticky;
+    f.roundPack(sign, x.e + P - 1 + 16383, hi, lo, ext >>> 0, 64, EXT_MIN, EXT_MAX, true);
+  }
+
+  /** NaN/unsupported/denormal screening of one operand; true if the result is decided. */
+  private screen1(se: number, hi: number, lo: number, c: number): boolean {
+    const f = this.f;
+    if (c === UNSUPPORTED) { f.invalid(); return true; }
+    if (c >= QNAN) { f.propagateNaN(se, hi, lo, c, se, hi, lo, c); return true; }
+    if (c === DENORMAL) { f.flags |= DE; if ((f.masks & DE) === 0) return true; }
+    return false;
+  }
+  private screen2(aSe: number, aHi: number, aLo: number, ca: number, bSe: number, bHi: number, bLo: number, cb: number): boolean {
+    const f = this.f;
+    if (ca === UNSUPPORTED || cb === UNSUPPORTED) { f.invalid(); return true; }
+    if (ca >= QNAN || cb >= QNAN) { f.propagateNaN(aSe, aHi, aLo, ca, bSe, bHi, bLo, cb); return true; }
+    if (ca === DENORMAL || cb === DENORMAL) { f.flags |= DE; if ((f.masks & DE) === 0) return true; }
+    return false;
+  }
+
+  f2xm1Op(fpu: Fpu): void {
+    if (fpu.operands(false, 0) <= 0) return;
+    const p = fpu.regOf(0), se = fpu.regSe[p], hi = fpu.regHi[p], lo = fpu.regLo[p], c = classify(se, hi, lo), f = this.f;
+    if (!this.screen1(se, hi, lo, c)) {
+      if (c === ZERO) f.setResult(se, 0, 0);
+      else if (c === INF) { if (se & 0x8000) f.setResult(0xbfff, 0x80000000, 0); else f.setResult(se, hi, lo); }
+      else this.round(expm1BF(mul(this.toBF(se, hi, lo), LN2)));
+    }
+    fpu.commitTo(0);
+  }
+
+  /** FYL2X (ST1 × log2 ST0) or FYL2XP1 (ST1 × log2(ST0 + 1)); pops. */
+  fyl2xOp(fpu: Fpu, plus1: boolean): void {
+    const r = fpu.operands(true, 1);
+    if (r < 0) return;
+    if (r === 0) { fpu.popStack(); return; }
+    const px = fpu.regOf(0), py = fpu.regOf(1), f = this.f;
+    const xSe = fpu.regSe[px], xHi = fpu.regHi[px], xLo = fpu.regLo[px], ySe = fpu.regSe[py], yHi = fpu.regHi[py], yLo = fpu.regLo[py];
+    const cx = classify(xSe, xHi, xLo), cy = classify(ySe, yHi, yLo);
+    if (!this.screen2(xSe, xHi, xLo, cx, ySe, yHi, yLo, cy)) this.ylog(xSe, xHi, xLo, cx, ySe, yHi, yLo, cy, plus1);
+    if (fpu.commitTo(1)) fpu.popStack();
+    void f;
+  }
+
+  private ylog(xSe: number, xHi: number, xLo: number, cx: number, ySe: number, yHi: number, yLo: number, cy: number, plus1: boolean): void {
+    const f = this.f;
+    const xneg = (xSe & 0x8000) !== 0, ys = ySe & 0x8000;
+    if (plus1) {
+      if (cx === ZERO) { if (cy === INF) f.invalid(); else f.setResult((xSe ^ ySe) & 0x8000, 0, 0); return; }
+      if (cx === INF) { if (xneg || cy === ZERO) f.invalid(); else f.setResult(ySe, 0x80000000, 0); return; }
+      const x = this.toBF(xSe, xHi, xLo);
+      const u = add(x, ONE);
+      if (u.m <= 0n) { f.invalid(); return; }
+      // log2(1+x) sign = sign of x.
+      if (cy === INF) { f.setResult((xSe ^ ySe) & 0x8000 | 0x7fff, 0x80000000, 0); return; }
+      if (cy === ZERO) { f.setResult((xSe ^ ySe) & 0x8000, 0, 0); return; }
+      const l = abs(x).e + P < -20 ? mul(int(2), oddSeries(div(x, add(x, int(2))), false)) : lnBF(u);
+      this.round(mul(this.toBF(ySe, yHi, yLo), div(l, LN2)));
+      return;
+    }
+    if (cx === ZERO) {
+      if (cy === ZERO) { f.invalid(); return; }
+      if (cy !== INF) f.flags |= ZE;
+      f.setResult((ys ^ 0x8000) | 0x7fff, 0x80000000, 0); return;
+    }
+    if (xneg) { f.invalid(); return; }
+    if (cx === INF) { if (cy === ZERO) f.invalid(); else f.setResult(ys | 0x7fff, 0x80000000, 0); return; }
+    const l = lnBF(this.toBF(xSe, xHi, xLo)); // sign of log2 x
+    if (l.m === 0n) { if (cy === INF) f.invalid(); else f.setResult(ys, 0, 0); return; }
+    const ls = isNeg(l) ? 0x8000 : 0;
+    if (cy === INF) { f.setResult((ys ^ ls) | 0x7fff, 0x80000000, 0); return; }
+    if (cy === ZERO) { f.setResult(ys ^ ls, 0, 0); return; }
+    // Exact when x is a power of two: log2 x = k.
+    const exactK = xHi === 0x80000000 && xLo === 0 && cx !== DENORMAL ? (xSe & 0x7fff) - 16383 : null;
+    const lg = exactK !== null ? int(exactK) : div(l, LN2);
+    this.round(mul(this.toBF(ySe, yHi, yLo), lg));
+  }
+
+  /** FPATAN: ST1 = atan2(ST1, ST0), pop. */
+  fpatanOp(fpu: Fpu): void {
+    const r = fpu.operands(true, 1);
+    if (r < 0) return;
+    if (r === 0) { fpu.popStack(); return; }
+    const px = fpu.regOf(0), py = fpu.regOf(1), f = this.f;
+    const xSe = fpu.regSe[px], xHi = fpu.regHi[px], xLo = fpu.regLo[px], ySe = fpu.regSe[py], yHi = fpu.regHi[py], yLo = fpu.regLo[py];
+    const cx = classify(xSe, xHi, xLo), cy = classify(ySe, yHi, yLo);
+    if (!this.screen2(ySe, yHi, yLo, cy, xSe, xHi, xLo, cx)) {
+      const ys = ySe & 0x8000, xneg = (xSe & 0x8000) !== 0;
+      let v: BF;
+      if (cy === ZERO || (cx === INF && cy !== INF)) v = xneg ? PI : int(0);
+      else if (cx === ZERO || (cy === INF && cx !== INF)) v = PIO2;
+      else if (cx === INF) v = xneg ? mul(PI, div(int(3), int(4))) : new BF(PI.m, PI.e - 2);
+      else {
+        const y = abs(this.toBF(ySe, yHi, yLo)), x = this.toBF(xSe, xHi, xLo);
+        v = atanBF(div(y, abs(x)));
+        if (xneg) v = add(PI, neg(v));
+      }
+      if (v.m === 0n) f.setResult(ys, 0, 0);
+      else this.round(ys ? neg(v) : v);
+    }
+    if (fpu.commitTo(1)) fpu.popStack();
+  }
+
+  /** Reduce x (|x| < 2^63) by π/2: returns [r, k mod 4]. */
+  private reduce(x: BF): [BF, number] {
+    if (abs(x).e + P < -2) return [x, 0]; // |x| < π/4
+    const F = PI_FIX_BITS;
+    const X = x.m << (F + BigInt(x.e)); // exact: x.e ≥ -P and F ≥ P
+    const pio2 = PI_FIX >> 1n;
+    const k = (X >= 0n ? X + (pio2 >> 1n) : X - (pio2 >> 1n)) / pio2;
+    const R = X - k * pio2;
+    return [norm(R, -Number(F)), Number(((k % 4n) + 4n) % 4n)];
+  }
+
+  /** which: 0 FSIN, 1 FCOS, 2 FSINCOS, 3 FPTAN. */
+  fsincosOp(fpu: Fpu, which: number): void {
+    if (fpu.operands(false, 0) <= 0) { return; }
+    const pushes = which >= 2;
+    if (pushes && !fpu.canPush()) { fpu.overflowPush(); return; }
+    const p = fpu.regOf(0), se = fpu.regSe[p], hi = fpu.regHi[p], lo = fpu.regLo[p], c = classify(se, hi, lo), f = this.f;
+    let second: [number, number, number] | null = null; // value pushed (cos for FSINCOS, 1.0 for FPTAN)
+    if (this.screen1(se, hi, lo, c)) {
+      second = [f.rse, f.rhi, f.rlo];
+    } else if (c === INF) {
+      f.invalid(); second = [f.rse, f.rhi, f.rlo];
+    } else if ((se & 0x7fff) >= 16383 + 63) {
+      fpu.setC2(true); return; // out of range: operand unchanged
+    } else if (c === ZERO) {
+      if (which === 1) f.setResult(0x3fff, 0x80000000, 0);
+      else f.setResult(se, 0, 0);
+      second = which === 2 ? [0x3fff, 0x80000000, 0] : [0x3fff, 0x80000000, 0];
+    } else {
+      const [r, k] = this.reduce(this.toBF(se, hi, lo));
+      const s = sinCosSeries(r, false), co = sinCosSeries(r, true);
+      const sinx = [s, co, neg(s), neg(co)][k], cosx = [co, neg(s), neg(co), s][k];
+      if (which === 2) {
+        this.round(cosx);
+        second = [f.rse, f.rhi, f.rlo];
+        this.round(sinx);
+      } else if (which === 3) {
+        this.round(div(sinx, cosx));
+        second = [0x3fff, 0x80000000, 0];
+      } else this.round(which === 0 ? sinx : cosx);
+    }
+    fpu.setC2(false);
+    if (!pushes) { fpu.commitTo(0); return; }
+    // FSINCOS: ST(1) = sin, ST(0) = cos. FPTAN: ST(1) = tan, ST(0) = 1.0.
+    if (!fpu.accept(f.flags)) return;
+    fpu.setC1Flag(f.up);
+    fpu.writeReg(0, f.rse, f.rhi, f.rlo);
+    const sec = second!;
+    f.setResult(sec[0], sec[1], sec[2]);
+    fpu.pushResult();
+  }
+
+}
+
+export { IE };
