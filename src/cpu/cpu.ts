@@ -140,7 +140,7 @@ export class Cpu {
   private tlbCount = 0;
   private readonly tlbGlobal = new Uint8Array(1 << 20);
   readonly bytes: Uint8Array;
-  private readonly words: Int32Array;
+  readonly words: Int32Array;
 
   constructor(mem: MemoryBus, io: IoBus) {
     this.mem = mem;
@@ -572,6 +572,19 @@ export class Cpu {
     }
     this.mem.write32(this.translate(lin, true, this.userAccess), v);
     this.attention = true;
+  }
+
+  /** Index into `bytes` of a linear address for reading (translating on a TLB miss), or -1 for MMIO. */
+  hostReadIndex(lin: number): number {
+    let o = this.tlbRead[lin >>> 12];
+    if (o < 0) { this.translate(lin, false, this.userAccess); o = this.tlbRead[lin >>> 12]; }
+    return o < 0 ? -1 : o + (lin & 0xfff);
+  }
+  /** Index into `bytes` of a linear address for writing (translating on a TLB miss), or -1. */
+  hostWriteIndex(lin: number): number {
+    let o = this.tlbWrite[lin >>> 12];
+    if (o < 0) { this.translate(lin, true, this.userAccess); o = this.tlbWrite[lin >>> 12]; }
+    return o < 0 ? -1 : o + (lin & 0xfff);
   }
 
   /** Implicit supervisor-mode accesses (descriptor tables, TSS) regardless of CPL. */

@@ -687,6 +687,7 @@ function movs(cpu: Cpu, size: number): void {
     strAdvance(cpu, Reg.ESI, delta); strAdvance(cpu, Reg.EDI, delta);
     return;
   }
+  if (cpu.a32 && !(cpu.flags & DF) && cpu.segFastRead[src] && cpu.segFastWrite[Seg.ES]) bulkMovs(cpu, src, size);
   let n = strCount(cpu);
   while (n !== 0) {
     memWrite(cpu, Seg.ES, strIndex(cpu, Reg.EDI), size, memRead(cpu, src, strIndex(cpu, Reg.ESI), size));
@@ -704,12 +705,62 @@ function stos(cpu: Cpu, size: number): void {
     strAdvance(cpu, Reg.EDI, delta);
     return;
   }
+  if (cpu.a32 && !(cpu.flags & DF) && cpu.segFastWrite[Seg.ES]) bulkStos(cpu, size, v);
   let n = strCount(cpu);
   while (n !== 0) {
     memWrite(cpu, Seg.ES, strIndex(cpu, Reg.EDI), size, v);
     strAdvance(cpu, Reg.EDI, delta);
     n = (n - 1) >>> 0;
     strSetCount(cpu, n);
+  }
+}
+
+/**
+ * REP STOS fast path for flat segments going up: fills whole runs inside RAM pages with one
+ * typed-array call. Stops (leaving the rest to the element loop) at MMIO, a page-straddling
+ * element, or a fault, with ECX/EDI always describing exactly what was done.
+ */
+function bulkStos(cpu: Cpu, size: number, v: number): void {
+  const r = cpu.regs;
+  let n = r[Reg.ECX] >>> 0;
+  while (n !== 0) {
+    const lin = (cpu.segBase[Seg.ES] + r[Reg.EDI]) | 0;
+    const room = (0x1000 - (lin & 0xfff)) >> size;
+    if (room === 0) return;
+    const idx = cpu.hostWriteIndex(lin);
+    if (idx < 0) return;
+    const k = Math.min(n, room);
+    if (size === 0) cpu.bytes.fill(v, idx, idx + k);
+    else if (size === 2 && !(idx & 3)) cpu.words.fill(v, idx >> 2, (idx >> 2) + k);
+    else {
+      const b = cpu.bytes, w = 1 << size;
+      for (let i = 0; i < k; i++) for (let j = 0; j < w; j++) b[idx + i * w + j] = v >> (j << 3);
+    }
+    r[Reg.EDI] = (r[Reg.EDI] + (k << size)) | 0;
+    n -= k;
+    r[Reg.ECX] = n;
+  }
+}
+
+/** REP MOVS fast path (see bulkStos); overlapping forward copies are left to the element loop. */
+function bulkMovs(cpu: Cpu, src: number, size: number): void {
+  const r = cpu.regs;
+  let n = r[Reg.ECX] >>> 0;
+  while (n !== 0) {
+    const sLin = (cpu.segBase[src] + r[Reg.ESI]) | 0, dLin = (cpu.segBase[Seg.ES] + r[Reg.EDI]) | 0;
+    const room = Math.min((0x1000 - (sLin & 0xfff)) >> size, (0x1000 - (dLin & 0xfff)) >> size);
+    if (room === 0) return;
+    const sIdx = cpu.hostReadIndex(sLin);
+    if (sIdx < 0) return;
+    const dIdx = cpu.hostWriteIndex(dLin);
+    if (dIdx < 0) return;
+    const k = Math.min(n, room), bytes = k << size;
+    if (dIdx > sIdx && dIdx < sIdx + bytes) return;
+    cpu.bytes.copyWithin(dIdx, sIdx, sIdx + bytes);
+    r[Reg.ESI] = (r[Reg.ESI] + bytes) | 0;
+    r[Reg.EDI] = (r[Reg.EDI] + bytes) | 0;
+    n -= k;
+    r[Reg.ECX] = n;
   }
 }
 
