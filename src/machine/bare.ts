@@ -5,7 +5,7 @@
 import { MemoryBus } from '../bus/memory.ts';
 import { IoBus } from '../bus/io.ts';
 import { Cpu, Stop } from '../cpu/cpu.ts';
-import type { X87Unit } from '../cpu/cpu.ts';
+import { attachFpu } from '../cpu/fpu-host.ts';
 
 export type BareStop = 'exit' | 'halt' | 'triple-fault' | 'max-instructions';
 
@@ -26,8 +26,6 @@ export interface BareOptions {
   onPostCode?: (code: number, port: number) => void;
   /** Reset the CPU on a triple fault instead of stopping. */
   resetOnTripleFault?: boolean;
-  /** Attach an x87 unit (the FPU module) built for this CPU. */
-  fpu?: (cpu: Cpu) => X87Unit;
 }
 
 export class BareMachine {
@@ -49,7 +47,7 @@ export class BareMachine {
     this.mem.mapRom(low, 0x100000 - low.length);
     this.cpu = new Cpu(this.mem, this.io);
     this.cpu.resetOnTripleFault = options.resetOnTripleFault ?? false;
-    if (options.fpu) { this.cpu.fpu = options.fpu(this.cpu); this.cpu.fpu.reset(); }
+    attachFpu(this.cpu);
     this.io.map(0xe9, 0xe9, {
       read8: () => 0xe9,
       write8: (_p, v) => { this.console += String.fromCharCode(v); options.onConsole?.(v); },
