@@ -136,18 +136,17 @@ export class Float80 {
       exp -= n;
     }
     let denormal = false;
-    if (exp < minExp) {
-      // Tiny (the x87 detects tininess before rounding).
-      if ((this.masks & UE) === 0) {
+    // Tiny: the x87 detects tininess after rounding (a value that rounds up to the smallest normal is not tiny).
+    if (exp < minExp && !(exp === minExp - 1 && this.carriesOut(sign, hi, lo, ext, prec))) {
+      if ((this.masks & UE) === 0 && (!register || exp + BIAS_ADJUST >= minExp)) {
         this.flags |= UE;
         if (!register) return;
         exp += BIAS_ADJUST;
-      } else {
+      } else { // masked, or too tiny even for the rebiased response: denormalize
         const shift = minExp - exp;
         const sticky = ext !== 0 ? 1 : 0;
         this.shiftRightJam(hi, lo, shift > 96 ? 96 : shift);
         hi = this.sh; lo = this.sl; ext = (this.sx | sticky) >>> 0;
-        if (shift < 32 && sticky) ext |= 1;
         exp = minExp - 1;
         denormal = true;
       }
@@ -180,11 +179,11 @@ export class Float80 {
     if (denormal && hi >= 0x80000000) exp = minExp; // rounded up to the smallest normal
     this.up = incr;
     if (exp > maxExp) {
-      if ((this.masks & OE) === 0) {
+      if ((this.masks & OE) === 0 && (!register || exp - BIAS_ADJUST <= maxExp)) {
+        if (!register) { this.flags = (this.flags & ~PE) | OE; this.up = false; return; }
         this.flags |= OE;
-        if (!register) return;
         exp -= BIAS_ADJUST;
-      } else {
+      } else { // masked, or too huge even for the rebiased response
         this.flags |= OE | PE;
         const rc = this.rc;
         const toInf = rc === RC_NEAREST || (rc === RC_DOWN ? sign !== 0 : rc === RC_UP ? sign === 0 : false);
@@ -200,6 +199,18 @@ export class Float80 {
     this.rhi = hi; this.rlo = lo;
   }
 
+  /** Would rounding the normalized hi:lo:ext to `prec` bits carry out of the significand? */
+  private carriesOut(sign: number, hi: number, lo: number, ext: number, prec: number): boolean {
+    let allOnes: boolean, rem: number, half: number, sticky: boolean;
+    if (prec === 64) { allOnes = hi === 0xffffffff && lo === 0xffffffff; rem = ext; half = 0x80000000; sticky = false; }
+    else if (prec === 53) { allOnes = hi === 0xffffffff && (lo >>> 11) === 0x1fffff; rem = lo & 0x7ff; half = 0x400; sticky = ext !== 0; }
+    else { allOnes = (hi >>> 8) === 0xffffff; rem = hi & 0xff; half = 0x80; sticky = (lo | ext) !== 0; }
+    if (!allOnes || (rem === 0 && !sticky)) return false;
+    const rc = this.rc;
+    if (rc === RC_NEAREST) return rem >= half; // the kept lsb is 1, so a tie rounds up too
+    return rc === RC_DOWN ? sign !== 0 : rc === RC_UP ? sign === 0 : false;
+  }
+
   /** Round an extended value to `prec` bits in the extended range (used by FLD-type moves that PC affects). */
   roundExt(se: number, hi: number, lo: number, prec: number): void {
     this.unpackA(se, hi, lo);
@@ -211,9 +222,10 @@ export class Float80 {
    * denormal-operand exception. Returns true if the result is already decided (NaN, indefinite,
    * or an unmasked DE that stops the operation).
    */
-  private binarySpecials(aSe: number, aHi: number, aLo: number, ca: number, bSe: number, bHi: number, bLo: number, cb: number): boolean {
+  private binarySpecials(aSe: number, aHi: number, aLo: number, ca: number, bSe: number, bHi: number, bLo: number, cb: number, divide = false): boolean {
     if (ca === UNSUPPORTED || cb === UNSUPPORTED) { this.invalid(); return true; }
     if (ca >= QNAN || cb >= QNAN) { this.propagateNaN(aSe, aHi, aLo, ca, bSe, bHi, bLo, cb); return true; }
+    if (divide && cb === ZERO) return false; // division by zero outranks the denormal operand
     if (ca === DENORMAL || cb === DENORMAL) {
       this.flags |= DE;
       if ((this.masks & DE) === 0) return true;
@@ -314,7 +326,7 @@ export class Float80 {
 
   div(aSe: number, aHi: number, aLo: number, bSe: number, bHi: number, bLo: number, prec: number): void {
     const ca = classify(aSe, aHi, aLo), cb = classify(bSe, bHi, bLo);
-    if (this.binarySpecials(aSe, aHi, aLo, ca, bSe, bHi, bLo, cb)) return;
+    if (this.binarySpecials(aSe, aHi, aLo, ca, bSe, bHi, bLo, cb, true)) return;
     const sign = (aSe ^ bSe) & 0x8000;
     this.up = false;
     if (ca === INF) {
@@ -442,7 +454,7 @@ export class Float80 {
   fromInt(sign: number, hi: number, lo: number): void {
     this.up = false;
     if ((hi | lo) === 0) { this.setResult(sign, 0, 0); return; }
-    this.roundPack(sign, 16383 + 63 + 32, hi, lo, 0, 64, EXT_MIN, EXT_MAX, true);
+    this.roundPack(sign, 16383 + 63, hi, lo, 0, 64, EXT_MIN, EXT_MAX, true);
   }
 
   /** Unpack to fields for external helpers (FPREM, FSCALE, transcendentals). */

@@ -484,7 +484,8 @@ export class Fpu {
     const f = this.begin();
     if (srcDenormal) {
       const c = classify(this.regSe[p], this.regHi[p], this.regLo[p]);
-      if (c !== SNAN && c !== UNSUPPORTED && c !== QNAN) {
+      const divByZero = reg === 7 && c === ZERO; // division by zero outranks the denormal operand
+      if (c !== SNAN && c !== UNSUPPORTED && c !== QNAN && !divByZero) {
         f.flags |= DE;
         if ((this.cw & DE) === 0) { this.raise(DE); return; }
       }
@@ -593,6 +594,7 @@ export class Fpu {
   private fscale(): void {
     const p0 = this.top, p1 = this.phys(1);
     if (this.empty(p0) || this.empty(p1)) { if (this.stackUnderflow()) this.setIndefinite(p0); return; }
+    this.begin();
     this.rem.scale(this.regSe[p0], this.regHi[p0], this.regLo[p0], this.regSe[p1], this.regHi[p1], this.regLo[p1]);
     this.commit(p0);
   }
@@ -628,8 +630,8 @@ export class Fpu {
     const f = this.begin();
     const r = f.compare(this.regSe[p0], this.regHi[p0], this.regLo[p0], this.regSe[pi], this.regHi[pi], this.regLo[pi], quiet);
     const ok = this.raise(f.flags) || (f.flags & ~this.cw & (IE | DE)) === 0;
+    this.setCompareCC(r); // set even when the exception is unmasked
     if (!ok) return;
-    this.setCompareCC(r);
     for (let i = 0; i < pops; i++) this.pop();
   }
 
@@ -645,8 +647,8 @@ export class Fpu {
     const r = f.compare(this.regSe[p], this.regHi[p], this.regLo[p], this.srcSe, this.srcHi, this.srcLo, quiet);
     if (srcDenormal && (f.flags & IE) === 0) f.flags |= DE;
     const ok = this.raise(f.flags) || (f.flags & ~this.cw & (IE | DE)) === 0;
-    if (!ok) return;
     this.setCompareCC(r);
+    if (!ok) return;
     if (pop) this.pop();
   }
 
@@ -655,7 +657,7 @@ export class Fpu {
     if (this.empty(p)) { if (this.stackUnderflow()) this.setCC(1, 1, 0, 1); return; }
     const f = this.begin();
     const r = f.compare(this.regSe[p], this.regHi[p], this.regLo[p], 0, 0, 0, false);
-    if (!this.raise(f.flags) && (f.flags & ~this.cw & (IE | DE))) return;
+    this.raise(f.flags);
     this.setCompareCC(r);
   }
 
@@ -671,8 +673,8 @@ export class Fpu {
     }
     const f = this.begin();
     const r = f.compare(this.regSe[p0], this.regHi[p0], this.regLo[p0], this.regSe[pi], this.regHi[pi], this.regLo[pi], quiet);
+    this.host.setEflagsZPC(r === 0 || r === 3, r === 3, r === 1 || r === 3); // set even when the exception is unmasked
     if (!this.raise(f.flags) && (f.flags & ~this.cw & (IE | DE))) return;
-    this.host.setEflagsZPC(r === 0 || r === 3, r === 3, r === 1 || r === 3);
     if (pop) this.pop();
   }
 
@@ -741,7 +743,8 @@ export class Fpu {
     if (c === SNAN) { flags = IE; this.srcHi |= 0x40000000; }
     else if (denormal) flags = DE;
     this.setC1(false);
-    if (!this.raise(flags)) return;
+    // An unmasked IE leaves the stack alone; an unmasked DE still loads (observed on the oracle).
+    if (!this.raise(flags) && (flags & IE)) return;
     this.top = slot;
     this.setReg(slot, this.srcSe, this.srcHi >>> 0, this.srcLo);
   }

@@ -26,10 +26,11 @@ export class FpuRemainder {
     if (this.screen(aSe, aHi, aLo, ca, bSe, bHi, bLo, cb)) return REM_SPECIAL;
     if (ca === INF || cb === ZERO) { f.invalid(); return REM_SPECIAL; }
     if (ca === DENORMAL || cb === DENORMAL) { f.flags |= DE; if ((f.masks & DE) === 0) return REM_SPECIAL; }
-    if (ca === ZERO || cb === INF) { f.setResult(aSe, aHi, aLo); return 0; }
+    if (ca === ZERO) { f.setResult(aSe, aHi, aLo); return 0; }
     const sign = aSe & 0x8000;
     f.unpack(aSe, aHi, aLo);
     const ae = f.unpackedExp, A = sig64(f.unpackedHi, f.unpackedLo);
+    if (cb === INF) { this.pack(sign, ae, A); return 0; }
     f.unpack(bSe, bHi, bLo);
     const be = f.unpackedExp, B = sig64(f.unpackedHi, f.unpackedLo);
     const d = ae - be;
@@ -39,7 +40,7 @@ export class FpuRemainder {
       this.pack(sign, ae - n, r);
       return REM_PARTIAL;
     }
-    if (d < (ieee ? -1 : 0)) { f.setResult(aSe, aHi, aLo); return 0; }
+    if (d < (ieee ? -1 : 0)) { this.pack(sign, ae, A); return 0; }
     const m = Math.min(ae, be);
     const a = A << BigInt(ae - m), b = B << BigInt(be - m);
     let q = a / b, r = a - q * b, s = sign;
