@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Builds soulvm's default guest from Debian packages (npm run images):
+#   images/out/vmlinuz        the newest i386 686 kernel of the host's Debian release (unsigned)
+#   images/out/initramfs.gz   busybox-static (i386) with images/init, plus modules in images/modules.txt
+#   images/out/cmdline        the kernel command line the default guest boots with
+# Downloads are cached in images/cache/. Once built, the outputs are reused while this script,
+# init, cpio.ts and modules.txt are unchanged; `build.sh --update` asks apt for newer packages.
+# Works on any Debian-family host with apt; uses sudo for apt when not root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=$here/cache
+out=$here/out
+mkdir -p "$cache" "$out"
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+say() { echo "images: $*" >&2; }
+modules_list=$here/modules.txt
+cmdline="console=ttyS0 panic=-1"
+
+inputs=$( { echo "$cmdline"; cat "$here/init" "$here/cpio.ts" "$0"; [ -f "$modules_list" ] && cat "$modules_list"; true; } | sha256sum | cut -d' ' -f1)
+if [ "${1:-}" != --update ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.gz" ] && [ -f "$out/stamp" ] \
+   && [ "$(sed -n 2p "$out/stamp")" = "$inputs" ]; then
+  say "up to date ($(sed -n 1p "$out/stamp")); --update checks for newer packages"
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null; then
+  say "this script needs a Debian-family host (apt-get, dpkg-deb)"; exit 1
+fi
+
+# i386 packages must be visible to apt.
+if ! dpkg --print-foreign-architectures | grep -qx i386 && [ "$(dpkg --print-architecture)" != i386 ]; then
+  say "adding the i386 architecture to dpkg"
+  $SUDO dpkg --add-architecture i386
+  $SUDO apt-get update -qq
+fi
+
+candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'; }
+
+# The kernel: the metapackage names the newest ABI; prefer its unsigned build.
+resolve_kernel() {
+  local abi
+  abi=$(apt-cache depends linux-image-686:i386 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { sub(":i386", "", $2); print $2; exit }')
+  [ -n "$abi" ] || return 1
+  if [ -n "$(candidate "$abi-unsigned:i386")" ] && [ "$(candidate "$abi-unsigned:i386")" != "(none)" ]; then echo "$abi-unsigned"; else echo "$abi"; fi
+}
+kernel_pkg=$(resolve_kernel || true)
+if [ -z "$kernel_pkg" ] || [ -z "$(candidate busybox-static:i386)" ] || [ "$(candidate busybox-static:i386)" = "(none)" ]; then
+  say "package lists have no i386 kernel or busybox-static; running apt-get update"
+  $SUDO apt-get update -qq
+  kernel_pkg=$(resolve_kernel) || { say "no linux-image-686 for i386 in this host's apt sources"; exit 1; }
+fi
+kernel_ver=$(candidate "$kernel_pkg:i386")
+busybox_ver=$(candidate busybox-static:i386)
+
+# Download each .deb once (apt-get download names files pkg_version_arch.deb, ':' escaped).
+fetch() {
+  local pkg=$1 ver=$2 deb
+  deb=$(ls "$cache"/"${pkg}"_*"${ver#*:}"_i386.deb 2>/dev/null | head -n1 || true)
+  if [ -z "$deb" ]; then
+    say "downloading $pkg $ver"
+    (cd "$cache" && apt-get download -q "$pkg:i386=$ver" >/dev/null 2>&1) \
+      || (cd "$cache" && $SUDO apt-get update -qq && apt-get download -q "$pkg:i386=$ver" >/dev/null) \
+      || { say "could not download $pkg $ver"; exit 1; }
+    deb=$(ls "$cache"/"${pkg}"_*"${ver#*:}"_i386.deb | head -n1)
+  fi
+  echo "$deb"
+}
+kernel_deb=$(fetch "$kernel_pkg" "$kernel_ver")
+busybox_deb=$(fetch busybox-static "$busybox_ver")
+
+# The stamp names the packages (line 1) and the inputs' hash (line 2).
+stamp="$(basename "$kernel_deb") $(basename "$busybox_deb")"
+if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp"$'\n'"$inputs" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.gz" ]; then
+  say "up to date ($stamp)"
+  exit 0
+fi
+
+work=$(mktemp -d "$cache/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+dpkg-deb -x "$kernel_deb" "$work/kernel"
+dpkg-deb -x "$busybox_deb" "$work/busybox"
+vmlinuz=$(ls "$work"/kernel/boot/vmlinuz-* | head -n1)
+kver=${vmlinuz##*/vmlinuz-}
+
+root=$work/root
+mkdir -p "$root/bin" "$root/etc" "$root/root" "$root/tmp"
+cp "$work/busybox/bin/busybox" "$root/bin/busybox"
+cp "$here/init" "$root/init"
+chmod 755 "$root/init" "$root/bin/busybox"
+
+# Modules: each name in modules.txt (one a line, '#' comments) with its dependencies from modules.dep.
+: > "$root/etc/modules"
+if [ -f "$modules_list" ] && grep -qv '^\s*\(#.*\)\?$' "$modules_list"; then
+  moddir=$work/kernel/lib/modules/$kver
+  declare -A seen=()
+  add_module() {
+    local name=$1 rel dep
+    rel=$(awk -F: -v n="$name" '{ f = $1; sub(".*/", "", f); sub("\\.ko(\\.[a-z]+)?$", "", f); gsub("-", "_", f); m = n; gsub("-", "_", m); if (f == m) { print $1; exit } }' "$moddir/modules.dep")
+    [ -n "$rel" ] || { say "module $name is not in $kver"; exit 1; }
+    [ -n "${seen[$rel]:-}" ] && return 0
+    seen[$rel]=1
+    for dep in $(awk -F: -v r="$rel" '$1 == r { print $2 }' "$moddir/modules.dep"); do
+      add_module "$(basename "$dep" | sed 's/\.ko.*//')"
+    done
+    mkdir -p "$root/lib/modules/$kver/$(dirname "$rel")"
+    cp "$moddir/$rel" "$root/lib/modules/$kver/$rel"
+  }
+  while read -r m; do
+    m=${m%%#*}; m=$(echo "$m" | xargs)
+    [ -n "$m" ] || continue
+    add_module "$m"
+    echo "$m" >> "$root/etc/modules"
+  done < "$modules_list"
+  cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
+  # busybox modprobe reads modules.dep: keep the lines of the copied modules.
+  awk -F: 'NR == FNR { keep[$1] = 1; next } keep[$1]' \
+    <(cd "$root/lib/modules/$kver" && find . -name '*.ko*' | sed 's|^\./||') "$moddir/modules.dep" > "$root/lib/modules/$kver/modules.dep"
+fi
+
+tsx=$here/../node_modules/.bin/tsx
+[ -x "$tsx" ] || { say "node_modules is missing: run npm install first"; exit 1; }
+"$tsx" "$here/cpio.ts" "$root" "$out/initramfs.gz.tmp"
+cp "$vmlinuz" "$out/vmlinuz.tmp"
+echo "$cmdline" > "$out/cmdline.tmp"
+mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+mv "$out/initramfs.gz.tmp" "$out/initramfs.gz"
+mv "$out/cmdline.tmp" "$out/cmdline"
+printf '%s\n%s\n' "$stamp" "$inputs" > "$out/stamp"
+say "built $kernel_pkg $kernel_ver ($kver) and busybox $busybox_ver into images/out"
