@@ -142,7 +142,11 @@ export class Float80 {
         this.flags |= UE;
         if (!register) return;
         exp += BIAS_ADJUST;
-      } else { // masked, or too tiny even for the rebiased response: denormalize
+      } else if ((this.masks & UE) === 0) { // unmasked but too tiny even when rebiased: ±0
+        this.flags |= UE | PE; this.up = false;
+        this.rse = sign ? 0x8000 : 0; this.rhi = 0; this.rlo = 0;
+        return;
+      } else { // masked: denormalize
         const shift = minExp - exp;
         const sticky = ext !== 0 ? 1 : 0;
         this.shiftRightJam(hi, lo, shift > 96 ? 96 : shift);
@@ -183,7 +187,11 @@ export class Float80 {
         if (!register) { this.flags = (this.flags & ~PE) | OE; this.up = false; return; }
         this.flags |= OE;
         exp -= BIAS_ADJUST;
-      } else { // masked, or too huge even for the rebiased response
+      } else if ((this.masks & OE) === 0) { // unmasked but too huge even when rebiased: ±∞
+        this.flags |= OE | PE; this.up = true;
+        this.rse = (sign ? 0x8000 : 0) | (maxExp + 1); this.rhi = 0x80000000; this.rlo = 0;
+        return;
+      } else { // masked
         this.flags |= OE | PE;
         const rc = this.rc;
         const toInf = rc === RC_NEAREST || (rc === RC_DOWN ? sign !== 0 : rc === RC_UP ? sign === 0 : false);

@@ -7,7 +7,7 @@
  * Large FSIN/FCOS/FPTAN/FSINCOS arguments are reduced with an exact π (|x| < 2^63; beyond that
  * C2=1 and ST(0) is left alone, as the hardware does).
  */
-import { Float80, classify, sig64, IE, DE, ZE, ZERO, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX } from './float80.ts';
+import { Float80, classify, sig64, IE, DE, ZE, PE, ZERO, NORMAL, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX } from './float80.ts';
 import type { Fpu } from './fpu.ts';
 
 const P = 200; // working precision in bits
@@ -24,7 +24,11 @@ function norm(m: bigint, e: number): BF {
   const neg = m < 0n;
   let a = neg ? -m : m;
   const shift = bitLength(a) - P;
-  if (shift > 0) a >>= BigInt(shift); else if (shift < 0) a <<= BigInt(-shift);
+  if (shift > 0) {
+    // Jam the discarded bits into bit 0 so a value that is not exact never looks exact.
+    const dropped = (a & ((1n << BigInt(shift)) - 1n)) !== 0n;
+    a = (a >> BigInt(shift)) | (dropped ? 1n : 0n);
+  } else if (shift < 0) a <<= BigInt(-shift);
   return new BF(neg ? -a : a, e + shift);
 }
 const mul = (a: BF, b: BF): BF => norm(a.m * b.m, a.e + b.e);
@@ -34,7 +38,7 @@ function add(a: BF, b: BF): BF {
   if (b.m === 0n) return a;
   if (a.e < b.e) { const t = a; a = b; b = t; }
   const d = a.e - b.e;
-  if (d > 2 * P) return a;
+  if (d > P + 2) return norm((a.m << BigInt(P + 2)) + (b.m < 0n ? -1n : 1n), a.e - P - 2); // b only nudges
   return norm((a.m << BigInt(d)) + b.m, b.e);
 }
 const neg = (a: BF): BF => new BF(-a.m, a.e);
@@ -80,6 +84,8 @@ const PI_FIX = (() => {
   return (16n * atanInv(5n) - 4n * atanInv(239n)) >> 10n;
 })();
 const PI = norm(PI_FIX, -Number(PI_FIX_BITS));
+/** The x87 reduces FSIN/FCOS/FPTAN arguments by its internal 66-bit π (observed on the oracle, documented by Intel). */
+const PI66_FIX = 0x3243f6a8885a308d3n << (PI_FIX_BITS - 64n);
 const PIO2 = new BF(PI.m, PI.e - 1);
 
 function atanBF(z: BF): BF {
@@ -146,6 +152,7 @@ export class Transcendental {
     const top = a >> BigInt(P - 96), sticky = (a & ((1n << BigInt(P - 96)) - 1n)) !== 0n ? 1 : 0;
     const hi = Number(top >> 64n), lo = Number((top >> 32n) & 0xffffffffn), ext = Number(top & 0xffffffffn) | sticky;
     f.roundPack(sign, x.e + P - 1 + 16383, hi, lo, ext >>> 0, 64, EXT_MIN, EXT_MAX, true);
+    f.flags |= PE; // the hardware reports every transcendental result as inexact
   }
 
   /** NaN/unsupported/denormal screening of one operand; true if the result is decided. */
@@ -170,6 +177,10 @@ export class Transcendental {
     if (!this.screen1(se, hi, lo, c)) {
       if (c === ZERO) f.setResult(se, 0, 0);
       else if (c === INF) { if (se & 0x8000) f.setResult(0xbfff, 0x80000000, 0); else f.setResult(se, hi, lo); }
+      else if ((se & 0x7fff) === 0x3fff && hi === 0x80000000 && lo === 0) {
+        // ±1: the hardware behaves as if its internal result were just below 1 / just beyond -0.5.
+        this.round(se & 0x8000 ? norm(-((1n << BigInt(P)) + 1n), -P - 1) : norm((1n << BigInt(P)) - 1n, -P));
+      }
       else this.round(expm1BF(mul(this.toBF(se, hi, lo), LN2)));
     }
     fpu.commitTo(0);
@@ -183,9 +194,11 @@ export class Transcendental {
     const px = fpu.regOf(0), py = fpu.regOf(1), f = this.f;
     const xSe = fpu.regSe[px], xHi = fpu.regHi[px], xLo = fpu.regLo[px], ySe = fpu.regSe[py], yHi = fpu.regHi[py], yLo = fpu.regLo[py];
     const cx = classify(xSe, xHi, xLo), cy = classify(ySe, yHi, yLo);
-    if (!this.screen2(xSe, xHi, xLo, cx, ySe, yHi, yLo, cy)) this.ylog(xSe, xHi, xLo, cx, ySe, yHi, yLo, cy, plus1);
+    if (!plus1 && cx === ZERO && (cy === NORMAL || cy === DENORMAL)) { // log2(0): ZE outranks DE
+      f.flags |= ZE;
+      f.setResult(((ySe & 0x8000) ^ 0x8000) | 0x7fff, 0x80000000, 0);
+    } else if (!this.screen2(xSe, xHi, xLo, cx, ySe, yHi, yLo, cy)) this.ylog(xSe, xHi, xLo, cx, ySe, yHi, yLo, cy, plus1);
     if (fpu.commitTo(1)) fpu.popStack();
-    void f;
   }
 
   private ylog(xSe: number, xHi: number, xLo: number, cx: number, ySe: number, yHi: number, yLo: number, cy: number, plus1: boolean): void {
@@ -252,7 +265,7 @@ export class Transcendental {
     if (abs(x).e + P < -2) return [x, 0]; // |x| < π/4
     const F = PI_FIX_BITS;
     const X = x.m << (F + BigInt(x.e)); // exact: x.e ≥ -P and F ≥ P
-    const pio2 = PI_FIX >> 1n;
+    const pio2 = PI66_FIX >> 1n;
     const k = (X >= 0n ? X + (pio2 >> 1n) : X - (pio2 >> 1n)) / pio2;
     const R = X - k * pio2;
     return [norm(R, -Number(F)), Number(((k % 4n) + 4n) % 4n)];
