@@ -7,7 +7,7 @@
  * Large FSIN/FCOS/FPTAN/FSINCOS arguments are reduced with an exact π (|x| < 2^63; beyond that
  * C2=1 and ST(0) is left alone, as the hardware does).
  */
-import { Float80, classify, sig64, IE, DE, ZE, PE, ZERO, NORMAL, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX } from './float80.ts';
+import { Float80, classify, sig64, IE, DE, ZE, PE, UE, ZERO, NORMAL, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX } from './float80.ts';
 import type { Fpu } from './fpu.ts';
 
 const P = 200; // working precision in bits
@@ -32,7 +32,10 @@ function norm(m: bigint, e: number): BF {
   return new BF(neg ? -a : a, e + shift);
 }
 const mul = (a: BF, b: BF): BF => norm(a.m * b.m, a.e + b.e);
-const div = (a: BF, b: BF): BF => norm((a.m << BigInt(P + 4)) / b.m, a.e - b.e - P - 4);
+function div(a: BF, b: BF): BF {
+  const n = a.m << BigInt(P + 4), q = n / b.m;
+  return norm(n % b.m === 0n ? q : q | 1n, a.e - b.e - P - 4); // jam the remainder (q ≠ 0 here)
+}
 function add(a: BF, b: BF): BF {
   if (a.m === 0n) return b;
   if (b.m === 0n) return a;
@@ -152,7 +155,9 @@ export class Transcendental {
     const top = a >> BigInt(P - 96), sticky = (a & ((1n << BigInt(P - 96)) - 1n)) !== 0n ? 1 : 0;
     const hi = Number(top >> 64n), lo = Number((top >> 32n) & 0xffffffffn), ext = Number(top & 0xffffffffn) | sticky;
     f.roundPack(sign, x.e + P - 1 + 16383, hi, lo, ext >>> 0, 64, EXT_MIN, EXT_MAX, true);
-    f.flags |= PE; // the hardware reports every transcendental result as inexact
+    // The hardware reports every transcendental result as inexact, so a tiny one also underflows.
+    f.flags |= PE;
+    if ((f.rse & 0x7fff) === 0) f.flags |= UE;
   }
 
   /** NaN/unsupported/denormal screening of one operand; true if the result is decided. */
@@ -177,9 +182,11 @@ export class Transcendental {
     if (!this.screen1(se, hi, lo, c)) {
       if (c === ZERO) f.setResult(se, 0, 0);
       else if (c === INF) { if (se & 0x8000) f.setResult(0xbfff, 0x80000000, 0); else f.setResult(se, hi, lo); }
-      else if ((se & 0x7fff) === 0x3fff && hi === 0x80000000 && lo === 0) {
-        // ±1: the hardware behaves as if its internal result were just below 1 / just beyond -0.5.
-        this.round(se & 0x8000 ? norm(-((1n << BigInt(P)) + 1n), -P - 1) : norm((1n << BigInt(P)) - 1n, -P));
+      else if ((se & 0x7fff) > 0x3fff || ((se & 0x7fff) === 0x3fff && (hi !== 0x80000000 || lo !== 0))) {
+        f.setResult(se, hi, lo); f.flags |= PE; // |x| > 1 is undefined; the oracle returns x
+      } else if ((se & 0x7fff) === 0x3fff) {
+        // ±1: the oracle returns exactly -0.5 for -1, and rounds +1 as if its internal result were just below 1.
+        if (se & 0x8000) { f.setResult(0xbffe, 0x80000000, 0); f.flags |= PE; } else this.round(norm((1n << BigInt(P)) - 1n, -P));
       }
       else this.round(expm1BF(mul(this.toBF(se, hi, lo), LN2)));
     }
@@ -194,7 +201,9 @@ export class Transcendental {
     const px = fpu.regOf(0), py = fpu.regOf(1), f = this.f;
     const xSe = fpu.regSe[px], xHi = fpu.regHi[px], xLo = fpu.regLo[px], ySe = fpu.regSe[py], yHi = fpu.regHi[py], yLo = fpu.regLo[py];
     const cx = classify(xSe, xHi, xLo), cy = classify(ySe, yHi, yLo);
-    if (!plus1 && cx === ZERO && (cy === NORMAL || cy === DENORMAL)) { // log2(0): ZE outranks DE
+    const nan = cx >= QNAN || cy >= QNAN || cx === UNSUPPORTED || cy === UNSUPPORTED;
+    if (!plus1 && !nan && (xSe & 0x8000) && cx !== ZERO) f.invalid(); // log2 of a negative: IE outranks DE
+    else if (!plus1 && cx === ZERO && (cy === NORMAL || cy === DENORMAL)) { // log2(0): ZE outranks DE
       f.flags |= ZE;
       f.setResult(((ySe & 0x8000) ^ 0x8000) | 0x7fff, 0x80000000, 0);
     } else if (!this.screen2(xSe, xHi, xLo, cx, ySe, yHi, yLo, cy)) this.ylog(xSe, xHi, xLo, cx, ySe, yHi, yLo, cy, plus1);
@@ -289,15 +298,24 @@ export class Transcendental {
       else f.setResult(se, 0, 0);
       second = which === 2 ? [0x3fff, 0x80000000, 0] : [0x3fff, 0x80000000, 0];
     } else {
-      const [r, k] = this.reduce(this.toBF(se, hi, lo));
-      const s = sinCosSeries(r, false), co = sinCosSeries(r, true);
-      const sinx = [s, co, neg(s), neg(co)][k], cosx = [co, neg(s), neg(co), s][k];
+      const x = this.toBF(se, hi, lo);
+      let sinx: BF, cosx: BF, tanx: BF | null = null;
+      if ((se & 0x7fff) < 16383 - 40) {
+        // Tiny x: sin x = x(1 - x²/6), tan x = x(1 + x²/3), cos x = 1 - x²/2, each below P-bit
+        // resolution, so state the direction of the correction explicitly.
+        const nudge = (v: BF, dir: bigint): BF => norm((v.m << 150n) + dir * v.m, v.e - 150);
+        sinx = nudge(x, -1n); tanx = nudge(x, 1n); cosx = nudge(ONE, -1n);
+      } else {
+        const [r, k] = this.reduce(x);
+        const s = sinCosSeries(r, false), co = sinCosSeries(r, true);
+        sinx = [s, co, neg(s), neg(co)][k]; cosx = [co, neg(s), neg(co), s][k];
+      }
       if (which === 2) {
         this.round(cosx);
         second = [f.rse, f.rhi, f.rlo];
         this.round(sinx);
       } else if (which === 3) {
-        this.round(div(sinx, cosx));
+        this.round(tanx ?? div(sinx, cosx));
         second = [0x3fff, 0x80000000, 0];
       } else this.round(which === 0 ? sinx : cosx);
     }
