@@ -163,7 +163,7 @@ export class Fpu {
   /** Record exception flags of the current instruction. Returns true if none of them is unmasked. */
   private raise(flags: number): boolean {
     if (flags === 0) return true;
-    this.swBits |= flags & 0x3f;
+    this.swBits |= flags & 0x7f; // exception flags and SF
     if (flags & ~this.cw & 0x3f) { this.swBits |= SW_ES | SW_B; return false; }
     return true;
   }
