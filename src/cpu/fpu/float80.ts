@@ -50,6 +50,9 @@ export class Float80 {
   // Unpacked, normalized operands (exponent may go below 1 for denormals).
   private ae = 0; private ahi = 0; private alo = 0;
   private be = 0; private bhi = 0; private blo = 0;
+  // Scratch of the long division (16-bit digits).
+  private readonly divU = new Float64Array(10);
+  private readonly divV = new Float64Array(4);
   // Scratch of shiftRightJam.
   private sh = 0; private sl = 0; private sx = 0;
 
@@ -311,23 +314,24 @@ export class Float80 {
     }
     if (ca === ZERO || cb === ZERO) { this.setResult(sign, 0, 0); return; }
     this.unpackA(aSe, aHi, aLo); this.unpackB(bSe, bHi, bLo);
-    // 64×64 → 128-bit product in 16-bit limbs (each partial product < 2^32, column sums < 2^35).
+    // 64×64 → 128-bit product in 16-bit limbs (each partial product < 2^32, column sums < 2^35,
+    // so doubles are exact; `& 0xffff` takes the low limb because ToInt32 works modulo 2^32).
     const a0 = this.alo & 0xffff, a1 = this.alo >>> 16, a2 = this.ahi & 0xffff, a3 = this.ahi >>> 16;
     const b0 = this.blo & 0xffff, b1 = this.blo >>> 16, b2 = this.bhi & 0xffff, b3 = this.bhi >>> 16;
     let c = a0 * b0;
-    const p0 = c % 65536; c = (c - p0) / 65536;
+    const p0 = c & 0xffff; c = (c - p0) / 65536;
     c += a0 * b1 + a1 * b0;
-    const p1 = c % 65536; c = (c - p1) / 65536;
+    const p1 = c & 0xffff; c = (c - p1) / 65536;
     c += a0 * b2 + a1 * b1 + a2 * b0;
-    const p2 = c % 65536; c = (c - p2) / 65536;
+    const p2 = c & 0xffff; c = (c - p2) / 65536;
     c += a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
-    const p3 = c % 65536; c = (c - p3) / 65536;
+    const p3 = c & 0xffff; c = (c - p3) / 65536;
     c += a1 * b3 + a2 * b2 + a3 * b1;
-    const p4 = c % 65536; c = (c - p4) / 65536;
+    const p4 = c & 0xffff; c = (c - p4) / 65536;
     c += a2 * b3 + a3 * b2;
-    const p5 = c % 65536; c = (c - p5) / 65536;
+    const p5 = c & 0xffff; c = (c - p5) / 65536;
     c += a3 * b3;
-    const p6 = c % 65536; c = (c - p6) / 65536;
+    const p6 = c & 0xffff; c = (c - p6) / 65536;
     const hi = c * 65536 + p6, lo = p5 * 65536 + p4, ext = p3 * 65536 + p2, sticky = (p1 | p0) !== 0 ? 1 : 0;
     this.roundPack(sign, this.ae + this.be - 16382, hi, lo, ext | sticky, prec, EXT_MIN, EXT_MAX, true);
   }
@@ -349,27 +353,44 @@ export class Float80 {
     }
     if (ca === ZERO) { this.setResult(sign, 0, 0); return; }
     this.unpackA(aSe, aHi, aLo); this.unpackB(bSe, bHi, bLo);
-    // Restoring division: 66 quotient bits (the first is the integer bit), remainder → sticky.
-    const bh = this.bhi, bl = this.blo;
-    let rt = 0, rh = this.ahi, rl = this.alo;
-    let q2 = 0, q1 = 0, q0 = 0;
-    for (let i = 0; i < 66; i++) {
-      let bit = 0;
-      if (rt !== 0 || rh > bh || (rh === bh && rl >= bl)) {
-        bit = 1;
-        rl -= bl; rh -= bh;
-        if (rl < 0) { rl += 0x100000000; rh--; }
-        if (rh < 0) rh += 0x100000000;
+    // Long division in base 2^16 (Knuth D): Q = ⌊A·2^80 / B⌋ (81 bits), remainder → sticky.
+    const u = this.divU, v = this.divV;
+    v[3] = this.bhi >>> 16; v[2] = this.bhi & 0xffff; v[1] = this.blo >>> 16; v[0] = this.blo & 0xffff;
+    u.fill(0);
+    u[8] = this.ahi >>> 16; u[7] = this.ahi & 0xffff; u[6] = this.alo >>> 16; u[5] = this.alo & 0xffff;
+    const den = v[3] * 65536 + v[2];
+    let q5 = 0, q4 = 0, q3 = 0, q2 = 0, q1 = 0, q0 = 0;
+    for (let j = 5; j >= 0; j--) {
+      let qhat = Math.floor((u[j + 4] * 4294967296 + u[j + 3] * 65536 + u[j + 2]) / den);
+      if (qhat > 0xffff) qhat = 0xffff;
+      // u[j..j+4] -= qhat·v
+      let carry = 0, borrow = 0;
+      for (let i = 0; i < 4; i++) {
+        const p = qhat * v[i] + carry;
+        carry = Math.floor(p / 65536);
+        let t = u[i + j] - (p - carry * 65536) - borrow;
+        borrow = t < 0 ? 1 : 0;
+        if (borrow) t += 65536;
+        u[i + j] = t;
       }
-      rt = rh >>> 31;
-      rh = ((rh << 1) | (rl >>> 31)) >>> 0;
-      rl = (rl << 1) >>> 0;
-      q2 = ((q2 << 1) | (q1 >>> 31)) & 3;
-      q1 = ((q1 << 1) | (q0 >>> 31)) >>> 0;
-      q0 = ((q0 << 1) | bit) >>> 0;
+      let top = u[j + 4] - carry - borrow;
+      while (top < 0) { // estimate was too large: add the divisor back
+        qhat--;
+        let c = 0;
+        for (let i = 0; i < 4; i++) {
+          let t = u[i + j] + v[i] + c;
+          c = t >= 65536 ? 1 : 0;
+          if (c) t -= 65536;
+          u[i + j] = t;
+        }
+        top += c;
+      }
+      u[j + 4] = top;
+      switch (j) { case 5: q5 = qhat; break; case 4: q4 = qhat; break; case 3: q3 = qhat; break; case 2: q2 = qhat; break; case 1: q1 = qhat; break; default: q0 = qhat; }
     }
-    const sticky = (rt | rh | rl) !== 0 ? 1 : 0;
-    const hi = ((q2 << 30) | (q1 >>> 2)) >>> 0, lo = ((q1 << 30) | (q0 >>> 2)) >>> 0, ext = ((q0 << 30) | sticky) >>> 0;
+    const sticky = (u[0] + u[1] + u[2] + u[3]) !== 0 ? 1 : 0;
+    const w2 = q5 * 65536 + q4, w1 = q3 * 65536 + q2, w0 = q1 * 65536 + q0;
+    const hi = ((w2 << 15) | (w1 >>> 17)) >>> 0, lo = ((w1 << 15) | (w0 >>> 17)) >>> 0, ext = ((w0 << 15) | sticky) >>> 0;
     this.roundPack(sign, this.ae - this.be + 16383, hi, lo, ext, prec, EXT_MIN, EXT_MAX, true);
   }
 

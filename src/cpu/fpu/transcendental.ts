@@ -10,7 +10,7 @@
 import { Float80, classify, sig64, IE, DE, ZE, PE, UE, ZERO, NORMAL, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX } from './float80.ts';
 import type { Fpu } from './fpu.ts';
 
-const P = 200; // working precision in bits
+const P = 136; // working precision in bits
 
 /** value = m × 2^e (m signed, |m| has P bits unless zero). */
 class BF {
