@@ -1,0 +1,203 @@
+// Virtual time and the device scheduler.
+//
+// Virtual time (ns, a double holding an integer) is the only time devices see. In
+// `deterministic` mode it advances only with instructions retired (a fixed ns per
+// instruction), so the same inputs give the same run; in `host` mode it follows the
+// wall clock. Devices arm timers at absolute virtual times; the run loop runs the CPU until
+// the next deadline (instructionsUntil), advances the clock, and fires what is due.
+//
+// The run loop, in outline:
+//   for (;;) {
+//     const n = cpu.run(clock.instructionsUntil(scheduler.nextDeadline()));
+//     clock.advance(n);                       // both modes (host mode: sync + rate estimate)
+//     if (cpu halted) clock.idle(scheduler.nextDeadline());  // deterministic: jump; host: sleep the returned ns
+//     scheduler.runDue();
+//   }
+
+import { defineState, type StateDesc } from '../state/state.ts';
+
+export type ClockMode = 'host' | 'deterministic';
+
+export interface ClockOptions {
+  mode?: ClockMode;
+  /** Deterministic mode: virtual ns per instruction retired (default 1, i.e. 1000 MIPS). */
+  nsPerInstruction?: number;
+  /** The CPU's nominal frequency for the TSC (default 1 GHz). */
+  tscHz?: number;
+  /** Host mode: the wall clock in ns (default process.hrtime); tests substitute their own. */
+  hostNs?: () => number;
+  /** Longest CPU slice in instructions, so the host stays responsive (default 1 Mi). */
+  maxSlice?: number;
+}
+
+const defaultHostNs = (): number => Number(process.hrtime.bigint());
+
+export class Clock {
+  readonly mode: ClockMode;
+  readonly nsPerInstruction: number;
+  readonly tscHz: number;
+  private readonly tscPerNs: number;
+  private readonly hostNs: () => number;
+  private readonly maxSlice: number;
+  /** Virtual ns at the last advance/sync. */
+  private time = 0;
+  /** Host mode: virtual time = host time + hostOffset (adjusted on pause and load). */
+  private hostOffset = 0;
+  /** Host mode: estimated instructions per ns, from recent slices. */
+  private hostRate = 0.05;
+  private lastHostNs = 0;
+  private running = true;
+  /** Deterministic mode: instructions retired inside the current slice, not yet advanced. */
+  private inFlight: () => number = () => 0;
+
+  readonly stateDesc: StateDesc = defineState('clock', 1, { time: 'f64' }, {
+    postLoad: (c: Clock) => { c.hostOffset = c.time - c.hostNs(); c.lastHostNs = c.hostNs(); },
+  });
+
+  constructor(options: ClockOptions = {}) {
+    this.mode = options.mode ?? 'deterministic';
+    this.nsPerInstruction = options.nsPerInstruction ?? 1;
+    if (!(this.nsPerInstruction > 0)) throw new RangeError(`nsPerInstruction must be positive, got ${this.nsPerInstruction}`);
+    this.tscHz = options.tscHz ?? 1e9;
+    this.tscPerNs = this.tscHz / 1e9;
+    this.hostNs = options.hostNs ?? defaultHostNs;
+    this.maxSlice = options.maxSlice ?? 1 << 20;
+    this.hostOffset = -this.hostNs();
+    this.lastHostNs = this.hostNs();
+  }
+
+  /**
+   * Deterministic mode: let the clock see instructions retired in the current slice, so a
+   * guest polling a timer (the PIT counter, the TSC) sees time pass within a slice.
+   */
+  setInFlightCounter(count: () => number): void { this.inFlight = count; }
+
+  /** Current virtual time in ns. */
+  now(): number {
+    if (this.mode === 'deterministic') return this.time + this.inFlight() * this.nsPerInstruction;
+    if (!this.running) return this.time;
+    const t = this.hostNs() + this.hostOffset;
+    if (t > this.time) this.time = t; // never backwards
+    return this.time;
+  }
+
+  /** The time-stamp counter at the nominal CPU frequency. */
+  tsc(): number { return Math.floor(this.now() * this.tscPerNs); }
+
+  /** The run loop reports a finished slice. */
+  advance(instructionsRetired: number): void {
+    if (this.mode === 'deterministic') { this.time += instructionsRetired * this.nsPerInstruction; return; }
+    const host = this.hostNs();
+    const spent = host - this.lastHostNs;
+    this.lastHostNs = host;
+    if (spent > 0 && instructionsRetired > 0) this.hostRate = this.hostRate * 0.75 + (instructionsRetired / spent) * 0.25;
+    this.syncHost();
+  }
+
+  /** Host mode: catch virtual time up with the wall clock. */
+  syncHost(): void { if (this.mode === 'host') this.now(); }
+
+  /** How many instructions to run before `deadlineNs` is reached (at least 1). */
+  instructionsUntil(deadlineNs: number): number {
+    const ns = deadlineNs - this.now();
+    if (ns <= 0) return 1;
+    const rate = this.mode === 'deterministic' ? 1 / this.nsPerInstruction : this.hostRate;
+    const n = Math.ceil(ns * rate);
+    return n >= this.maxSlice ? this.maxSlice : n < 1 ? 1 : n;
+  }
+
+  /**
+   * The CPU is idle (HLT) until `deadlineNs`. Deterministic mode jumps there and returns 0;
+   * host mode returns the ns the run loop should sleep (0 when already due).
+   */
+  idle(deadlineNs: number): number {
+    if (this.mode === 'deterministic') {
+      if (deadlineNs !== Infinity && deadlineNs > this.time) this.time = deadlineNs;
+      return 0;
+    }
+    const ns = deadlineNs - this.now();
+    return ns > 0 ? ns : 0;
+  }
+
+  /** Host mode: stop virtual time while the machine is paused, and go on without a jump. */
+  pause(): void { if (this.mode === 'host' && this.running) { this.now(); this.running = false; } }
+  resume(): void {
+    if (this.mode === 'host' && !this.running) { this.hostOffset = this.time - this.hostNs(); this.lastHostNs = this.hostNs(); this.running = true; }
+  }
+}
+
+/** A device's timer: fires its callback once when virtual time reaches `deadline`. */
+export class Timer {
+  armed = false;
+  deadline = Infinity;
+  /** Creation order: the tie-break for timers due at the same ns, so runs are repeatable. */
+  constructor(readonly name: string, readonly callback: (now: number) => void, private readonly scheduler: Scheduler, readonly order: number) {}
+
+  arm(atNs: number): void {
+    this.armed = true;
+    this.deadline = atNs;
+    this.scheduler.changed();
+  }
+  disarm(): void {
+    if (!this.armed) return;
+    this.armed = false;
+    this.deadline = Infinity;
+    this.scheduler.changed();
+  }
+}
+
+export class Scheduler {
+  private readonly timers: Timer[] = [];
+  private cachedNext = Infinity;
+  private cacheValid = true;
+  /** Called when the earliest deadline may have moved earlier (the run loop may cut the slice). */
+  onDeadlineChange: () => void = () => {};
+
+  constructor(readonly clock: Clock) {}
+
+  now(): number { return this.clock.now(); }
+
+  createTimer(name: string, callback: (now: number) => void): Timer {
+    const t = new Timer(name, callback, this, this.timers.length);
+    this.timers.push(t);
+    return t;
+  }
+
+  /** @internal timers report changes here */
+  changed(): void {
+    this.cacheValid = false;
+    this.onDeadlineChange();
+  }
+
+  /** The earliest armed deadline, Infinity when none. */
+  nextDeadline(): number {
+    if (this.cacheValid) return this.cachedNext;
+    let next = Infinity;
+    const timers = this.timers;
+    for (let i = 0; i < timers.length; i++) if (timers[i].armed && timers[i].deadline < next) next = timers[i].deadline;
+    this.cachedNext = next;
+    this.cacheValid = true;
+    return next;
+  }
+
+  /** Fire every due timer in deadline order (ties by creation order). A callback may re-arm. */
+  runDue(): number {
+    let fired = 0;
+    const now = this.clock.now();
+    for (;;) {
+      let due: Timer | null = null;
+      const timers = this.timers;
+      for (let i = 0; i < timers.length; i++) {
+        const t = timers[i];
+        if (t.armed && t.deadline <= now && (due === null || t.deadline < due.deadline)) due = t;
+      }
+      if (due === null) return fired;
+      due.armed = false;
+      const at = due.deadline;
+      due.deadline = Infinity;
+      this.cacheValid = false;
+      due.callback(at);
+      fired++;
+    }
+  }
+}
