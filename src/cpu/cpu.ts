@@ -709,8 +709,20 @@ export class Cpu {
     this.eip = (eip + 1) | 0;
     return this.bytes[this.fetchDelta + eip];
   }
-  fetch16(): number { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
-  fetch32(): number { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }
+  fetch16(): number {
+    const eip = this.eip >>> 0;
+    if (eip + 1 > this.fetchLimit) { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
+    const i = this.fetchDelta + eip, b = this.bytes;
+    this.eip = (eip + 2) | 0;
+    return b[i] | (b[i + 1] << 8);
+  }
+  fetch32(): number {
+    const eip = this.eip >>> 0;
+    if (eip + 3 > this.fetchLimit) { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }
+    const i = this.fetchDelta + eip, b = this.bytes;
+    this.eip = (eip + 4) | 0;
+    return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+  }
   fetchS8(): number { return (this.fetch8() << 24) >> 24; }
 
   /** Slow path of fetch8: CS limit, the 15-byte rule, page translation, then a new window. */
