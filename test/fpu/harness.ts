@@ -49,17 +49,19 @@ const A_CW = 0x100, A_B = 0x110, A_A = 0x120, A_MEM = 0x200, A_SAVE = 0x300;
 
 export interface GoldenResult { sw: string; tw: string; st: string[]; mem: string; flags: string }
 
-/** Replays one generator line (see tools/fpu/x87gen.c) and returns what soulvm produces. */
+/** Replays one generator line (format in tools/fpu/x87gen.c) and returns what soulvm produces. */
 export function replay(fpu: Fpu, host: TestHost, line: string): { expect: GoldenResult; got: GoldenResult; op: string } {
   const [lhs, rhs] = line.split(' : ');
-  const [opc, modrm, cw, flags, a, b, mem] = lhs.split(' ');
+  const [opc, modrm, cw, flags, a, b, mem, setup] = lhs.split(' ');
   const [sw, tw, st0, st1, st2, memout, eflags] = rhs.split(' ');
   const op = parseInt(opc, 16), m = parseInt(modrm, 16);
   host.faults = [];
   exec(fpu, 0xdb, 0xe3); // FNINIT
   host.setHex(A_CW, cw); exec(fpu, 0xd9, 0x28, A_CW);
-  host.setHex(A_B, b); exec(fpu, 0xdb, 0x28, A_B);
-  host.setHex(A_A, a); exec(fpu, 0xdb, 0x28, A_A);
+  host.setHex(A_B, '40008000000000000000');
+  if (setup === 'f') for (let i = 0; i < 6; i++) exec(fpu, 0xdb, 0x28, A_B); // six 2.0 below: full stack
+  host.setHex(A_B, b); if (setup === 'n' || setup === 'f') exec(fpu, 0xdb, 0x28, A_B);
+  host.setHex(A_A, a); if (setup !== 'e') exec(fpu, 0xdb, 0x28, A_A);
   if (mem !== '-') host.setHex(A_MEM, mem);
   host.eflags = parseInt(flags, 16);
   try { exec(fpu, op, m, A_MEM); } catch (e) { if (!(e instanceof Fault)) throw e; }

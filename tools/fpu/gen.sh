@@ -1,6 +1,6 @@
-#!/bin/sh
+#!/bin/bash
 # Regenerates test/fpu/data/x87-golden.txt.gz from the host's real x87 (x86_64 Linux + gcc).
-set -e
+set -eo pipefail
 here=$(dirname "$0")
 out="$here/../../test/fpu/data"
 mkdir -p "$out"

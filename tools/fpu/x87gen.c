@@ -4,7 +4,8 @@
  * then the instruction under test (emitted as raw bytes, memory operand = membuf), then
  * FNSTSW/PUSHF/FNSAVE (non-waiting, so unmasked exceptions stay pending and visible).
  * One line per case (all hex):
- *   OPC MODRM CW FLAGS A B MEM : SW TW ST0 ST1 ST2 MEMOUT EFLAGS
+ *   OPC MODRM CW FLAGS A B MEM SETUP : SW TW ST0 ST1 ST2 MEMOUT EFLAGS
+ * SETUP n: ST0=a ST1=b; f: six 2.0 pushed first (full stack); u: only a; e: empty stack.
  * MEM/MEMOUT are the memory operand bytes before/after (or '-'); EFLAGS keeps ZF PF CF OF SF AF.
  * Build and run: tools/fpu/gen.sh (x86_64 Linux, gcc). The output is committed, so CI needs no gcc.
  */
@@ -13,7 +14,8 @@
 #include <string.h>
 
 unsigned char membuf[16] __attribute__((aligned(16)));
-unsigned char av[10], bv[10];
+unsigned char av[10], bv[10], cv[10] = { 0, 0, 0, 0, 0, 0, 0, 0x80, 0x00, 0x40 }; /* cv = 2.0 */
+char setup = 'n';   /* n: ST0=a ST1=b; f: full stack (six 2.0 below b); u: only a; e: empty */
 unsigned short cwv;
 uint64_t flagsin, flagsout;
 unsigned char savev[108];
@@ -39,7 +41,7 @@ static void put80(unsigned char *p, f80 v) { memcpy(p, &v.m, 8); p[8] = v.se; p[
   X(0xda,0xc1) X(0xda,0xc9) X(0xda,0xd1) X(0xda,0xd9) X(0xdb,0xc1) X(0xdb,0xc9) X(0xdb,0xd1) X(0xdb,0xd9) \
   X(0xd9,0xc9) X(0xdd,0xc1) X(0xdd,0xd1) X(0xdd,0xd9) X(0xd9,0xc1) X(0xd9,0xf6) X(0xd9,0xf7)
 #define MEM_OPS \
-  XM(0xd9,2) XM(0xd9,3) XM(0xdd,2) XM(0xdd,3) XM(0xdf,2) XM(0xdb,2) XM(0xdf,7) XM(0xdf,6) XM(0xdb,7) \
+  XM(0xd9,2) XM(0xd9,3) XM(0xdd,2) XM(0xdd,3) XM(0xdf,2) XM(0xdf,3) XM(0xdb,2) XM(0xdf,7) XM(0xdf,6) XM(0xdb,7) \
   XM(0xd9,0) XM(0xdd,0) XM(0xdf,0) XM(0xdb,0) XM(0xdf,5) XM(0xdf,4) XM(0xdb,5) \
   XM(0xd8,0) XM(0xdc,1) XM(0xd8,7) XM(0xdc,4) XM(0xda,0) XM(0xde,4) XM(0xda,2) XM(0xdc,2) XM(0xde,6) XM(0xda,5)
 
@@ -49,7 +51,10 @@ static void put80(unsigned char *p, f80 v) { memcpy(p, &v.m, 8); p[8] = v.se; p[
 #define POST "\n pushfq\n popq flagsout(%%rip)\n fnstsw %%ax\n fnsave savev(%%rip)"
 
 static void run(int opc, int modrm) {
-  asm volatile("fninit\n fldcw cwv(%%rip)\n fldt bv(%%rip)\n fldt av(%%rip)" ::: "memory");
+  asm volatile("fninit\n fldcw cwv(%%rip)" ::: "memory");
+  if (setup == 'f') for (int i = 0; i < 6; i++) asm volatile("fldt cv(%%rip)" ::: "memory");
+  if (setup == 'n' || setup == 'f') asm volatile("fldt bv(%%rip)" ::: "memory");
+  if (setup != 'e') asm volatile("fldt av(%%rip)" ::: "memory");
   switch (opc << 8 | modrm) {
 #define X(o, m) case (o << 8 | m): asm volatile(PRE ".byte " S(o) "," S(m) POST ::: "rax", "memory", "cc"); break;
 #define XM(o, r) case MEMOP(o, r): asm volatile(PRE ".byte " S(o) ", 5 + 8 * " S(r) "\n .long membuf - . - 4" POST ::: "rax", "memory", "cc"); break;
@@ -67,7 +72,7 @@ static void emit(int opc, int modrm, f80 a, f80 b, int memlen) {
   printf("%02x %02x %04x %02x ", opc, modrm, cwv, (unsigned)flagsin);
   hex(av, 10); putchar(' '); hex(bv, 10); putchar(' ');
   if (memlen) hex(memin, memlen); else putchar('-');
-  printf(" : %02x%02x %02x%02x ", savev[5], savev[4], savev[9], savev[8]);
+  printf(" %c : %02x%02x %02x%02x ", setup, savev[5], savev[4], savev[9], savev[8]);
   for (int i = 0; i < 3; i++) { hex(savev + 28 + 10 * i, 10); putchar(' '); }
   if (memlen) hex(membuf, memlen); else putchar('-');
   printf(" %02x\n", (unsigned)(flagsout & 0x8d5));
@@ -130,13 +135,13 @@ int main(void) {
     for (int i = 0; i < NSPEC; i++)
       for (int j = 0; j < NSPEC; j++) binop(arith[o][0], arith[o][1], specials[i], specials[j]);
   for (int o = 0; o < 6; o++)
-    for (int n = 0; n < 1500; n++) {
+    for (int n = 0; n < 1000; n++) {
       f80 a = rnorm(0x3fff - 40, 0x3fff + 40), b = rnorm(0x3fff - 40, 0x3fff + 40);
       if (n % 3 == 0) b.se = (b.se & 0x8000) | ((a.se & 0x7fff) + rndn(5) - 2);
       binop(arith[o][0], arith[o][1], a, b);
     }
   for (int o = 0; o < 6; o++)
-    for (int n = 0; n < 800; n++) {   /* overflow / underflow / denormal territory */
+    for (int n = 0; n < 600; n++) {   /* overflow / underflow / denormal territory */
       f80 a = rnorm(1, 0x7ffe), b = rany();
       if (n & 1) { a = rnorm(0, 200); a.se &= 0x8000 | rndn(80); if ((a.se & 0x7fff) == 0) a.m >>= rndn(64); }
       if (n % 4 < 2) { int e = (o == 1) ? (0x3fff - (a.se & 0x7fff) + 0x3fff + rndn(9) - 4) : (o >= 4) ? ((a.se & 0x7fff) + 0x3fff - 0x7ffe - rndn(5) + 2) : -1;
@@ -155,7 +160,7 @@ int main(void) {
   static const int un[] = { 0xfa, 0xfc, 0xf4, 0xe1, 0xe0, 0xe4, 0xe5 };
   for (int o = 0; o < 7; o++) {
     for (int i = 0; i < NSPEC; i++) for (int k = 0; k < 4; k++) binop(0xd9, un[o], specials[i], specials[0]);
-    for (int n = 0; n < (o < 3 ? 1500 : 150); n++) {
+    for (int n = 0; n < (o < 3 ? 1000 : 150); n++) {
       f80 a = n % 3 ? rnorm(0x3fff - 20, 0x3fff + 70) : rany();
       binop(0xd9, un[o], a, specials[2]);
     }
@@ -164,7 +169,7 @@ int main(void) {
   static const int sc[] = { 0xfd, 0xf8, 0xf5 };
   for (int o = 0; o < 3; o++) {
     for (int i = 0; i < NSPEC; i++) for (int j = 0; j < NSPEC; j++) binop(0xd9, sc[o], specials[i], specials[j]);
-    for (int n = 0; n < 1500; n++) {
+    for (int n = 0; n < 1000; n++) {
       f80 a = rany(), b = rany();
       if (o == 0 && n % 2) b = rnorm(0x3fff - 2, 0x3fff + 15);
       if (o > 0 && n % 2) { a = rnorm(0x3fff - 10, 0x3fff + 200); b = rnorm(0x3fff - 10, 0x3fff + 30); }
@@ -179,7 +184,7 @@ int main(void) {
       f80 a, b = rnorm(0x3fff - 3, 0x3fff + 3);
       switch (tr[o]) {
         case 0xf0: a = rnorm(0x3fff - 1 - rndn(n % 4 ? 3 : 70), 0x3fff - 1); break;
-        case 0xf9: a = rnorm(0x3fff - 2 - rndn(n % 4 ? 3 : 70), 0x3fff - 2); break;
+        case 0xf9: a = rnorm(0x3fff - 3 - rndn(n % 4 ? 3 : 70), 0x3fff - 3); break;
         case 0xf1: a = rnorm(1, 0x7ffe); a.se &= 0x7fff; if (n % 2) a = rnorm(0x3fff - 3, 0x3fff + 3), a.se &= 0x7fff; break;
         case 0xf3: a = rnorm(0x3fff - 30, 0x3fff + 30); b = rnorm(0x3fff - 30, 0x3fff + 30); break;
         default: a = rnorm(0x3fff - 8, 0x3fff + (n % 5 ? 3 : 62)); break;
@@ -200,7 +205,7 @@ int main(void) {
   static const int st[][3] = { {0xd9,2,4}, {0xd9,3,4}, {0xdd,2,8}, {0xdd,3,8}, {0xdf,2,2}, {0xdb,2,4}, {0xdf,7,8}, {0xdf,6,10}, {0xdb,7,10} };
   for (int o = 0; o < 9; o++) {
     for (int i = 0; i < NSPEC; i++) for (int k = 0; k < 3; k++) { memset(membuf, 0x5a, 16); cwv = rcw(); rflags(); emit(st[o][0], MEMOP(st[o][0], st[o][1]) & 0xff, specials[i], specials[0], st[o][2]); }
-    for (int n = 0; n < 1200; n++) {
+    for (int n = 0; n < 800; n++) {
       f80 a;
       int k = n % 4;
       if (st[o][2] == 4 && st[o][0] == 0xd9) a = k ? rnorm(0x3fff - 160, 0x3fff + 130) : rany();
@@ -235,5 +240,22 @@ int main(void) {
       cwv = rcw(); rflags();
       emit(ld[o][0], MEMOP(ld[o][0], ld[o][1]) & 0xff, rany(), rany(), len);
     }
+  /* stack faults: pushes onto a full stack, operations on empty registers (masked and unmasked IE) */
+  static const int full[][2] = { {0xd9,0xe8}, {0xd9,0xeb}, {0xd9,0xc1}, {0xd9,0xf4}, {0xd9,0xf2}, {0xd9,0xfb}, {0xd9,0xf6},
+                                 {0xd9,0x05}, {0xdf,0x05}, {0xdb,0x2d}, {0xdf,0x25} };
+  static const int under[][2] = { {0xd8,0xc1}, {0xdc,0xc1}, {0xde,0xc1}, {0xde,0xf9}, {0xd8,0xd1}, {0xd8,0xd9}, {0xde,0xd9}, {0xda,0xe9},
+                                  {0xdb,0xf1}, {0xdf,0xf1}, {0xd9,0xc9}, {0xdd,0xd1}, {0xdd,0xd9}, {0xd9,0xfd}, {0xd9,0xf8}, {0xd9,0xf3},
+                                  {0xd9,0xf1}, {0xd9,0xf9}, {0xda,0xc1}, {0xd9,0xc1} };
+  static const int empty[][3] = { {0xd9,0xfa,0}, {0xd9,0xe0,0}, {0xd9,0xe1,0}, {0xd9,0xe4,0}, {0xd9,0xe5,0}, {0xd9,0xfc,0}, {0xd9,0xf4,0},
+                                  {0xd9,0xfe,0}, {0xd9,0xf2,0}, {0xd9,0xfb,0}, {0xd9,0xf0,0}, {0xd9,0x15,4}, {0xdf,0x1d,2}, {0xdf,0x35,10},
+                                  {0xdb,0x3d,10}, {0xd8,0x05,4}, {0xdc,0x15,8}, {0xdb,0x15,4}, {0xdd,0xd9,0} };
+  for (int o = 0; o < 11; o++) for (int n = 0; n < 12; n++) {
+    setup = 'f'; memset(membuf, 0x3f, 16); cwv = rcw() & ~(n & 1); rflags();
+    emit(full[o][0], full[o][1], rany(), rany(), (full[o][1] & 0xc0) == 0xc0 ? 0 : full[o][0] == 0xd9 ? 4 : full[o][0] == 0xdb || full[o][1] == 0x25 ? 10 : 2);
+  }
+  for (int o = 0; o < 20; o++) for (int n = 0; n < 12; n++) { setup = 'u'; cwv = rcw() & ~(n & 1); rflags(); emit(under[o][0], under[o][1], rany(), rany(), 0); }
+  for (int o = 0; o < 19; o++) for (int n = 0; n < 12; n++) {
+    setup = 'e'; memset(membuf, 0x3f, 16); cwv = rcw() & ~(n & 1); rflags(); emit(empty[o][0], empty[o][1], rany(), rany(), empty[o][2]);
+  }
   return 0;
 }

@@ -560,6 +560,7 @@ export class Fpu {
       const q = this.pushSlot(); if (q >= 0) { this.top = q; this.setIndefinite(q); }
       return;
     }
+    if (!this.canPush()) return this.overflowPush();
     const f = this.begin(), se = this.regSe[p], hi = this.regHi[p], lo = this.regLo[p];
     const c = classify(se, hi, lo);
     let expSe: number, expHi: number, expLo: number;
@@ -584,8 +585,7 @@ export class Fpu {
     }
     this.setC1(false);
     if (!this.raise(f.flags) && (f.flags & ~this.cw & (IE | DE | ZE))) return;
-    const q = this.pushSlot();
-    if (q < 0) return;
+    const q = (this.top - 1) & 7;
     this.setReg(p, expSe, expHi, expLo);
     this.top = q;
     this.setResult(q);
@@ -622,9 +622,9 @@ export class Fpu {
   private fcom(rm: number, quiet: boolean, pops: number): void {
     const p0 = this.top, pi = this.phys(rm);
     if (this.empty(p0) || this.empty(pi)) {
-      if (!this.stackUnderflow()) return;
-      this.setCC(1, 1, 0, 1);
-      for (let i = 0; i < pops; i++) this.pop();
+      const masked = this.stackUnderflow();
+      this.setCC(1, 1, 0, 1); // unordered, even when unmasked
+      if (masked) for (let i = 0; i < pops; i++) this.pop();
       return;
     }
     const f = this.begin();
@@ -638,9 +638,9 @@ export class Fpu {
   /** FCOM/FCOMP/FICOM/FICOMP with the memory operand in src. */
   private compareSrc(p: number, pop: boolean, quiet: boolean, srcDenormal: boolean): void {
     if (this.empty(p)) {
-      if (!this.stackUnderflow()) return;
+      const masked = this.stackUnderflow();
       this.setCC(1, 1, 0, 1);
-      if (pop) this.pop();
+      if (masked && pop) this.pop();
       return;
     }
     const f = this.begin();
@@ -654,7 +654,7 @@ export class Fpu {
 
   private ftst(): void {
     const p = this.top;
-    if (this.empty(p)) { if (this.stackUnderflow()) this.setCC(1, 1, 0, 1); return; }
+    if (this.empty(p)) { this.stackUnderflow(); this.setCC(1, 1, 0, 1); return; }
     const f = this.begin();
     const r = f.compare(this.regSe[p], this.regHi[p], this.regLo[p], 0, 0, 0, false);
     this.raise(f.flags);
@@ -666,9 +666,9 @@ export class Fpu {
     const p0 = this.top, pi = this.phys(rm);
     this.setC1(false);
     if (this.empty(p0) || this.empty(pi)) {
-      if (!this.stackUnderflow()) return;
+      const masked = this.stackUnderflow();
       this.host.setEflagsZPC(true, true, true);
-      if (pop) this.pop();
+      if (masked && pop) this.pop();
       return;
     }
     const f = this.begin();
@@ -757,7 +757,7 @@ export class Fpu {
     let se = 0xffff, hi = 0xc0000000, lo = 0, c = QNAN;
     if (this.empty(p)) {
       store = this.stackUnderflow();
-      f.up = false;
+      f.setIndefinite(); f.up = false;
     } else {
       se = this.regSe[p]; hi = this.regHi[p]; lo = this.regLo[p];
       c = classify(se, hi, lo);
@@ -891,9 +891,16 @@ export class Fpu {
     this.begin();
     return 1;
   }
+  /** @internal */ pushIndefinite(): void { this.push(0xffff, 0xc0000000, 0); }
   /** @internal */ writeReg(i: number, se: number, hi: number, lo: number): void { this.setReg(this.phys(i), se, hi, lo); }
-  /** @internal Stack overflow response of a pushing instruction. */
-  overflowPush(): void { this.pushSlot(); }
+  /**
+   * @internal Stack overflow of an instruction that replaces ST(0) and pushes (FXTRACT, FPTAN,
+   * FSINCOS): masked, both the old ST(0) and the new one become the indefinite.
+   */
+  overflowPush(): void {
+    const p = this.top;
+    if (this.pushSlot() < 0 && this.top !== p) this.setIndefinite(p);
+  }
   /** @internal */ regOf(i: number): number { return this.phys(i); }
   /** @internal */ commitTo(i: number): boolean { return this.commit(this.phys(i)); }
   /** @internal */ popStack(): void { this.pop(); }

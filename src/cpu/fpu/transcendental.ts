@@ -282,8 +282,10 @@ export class Transcendental {
 
   /** which: 0 FSIN, 1 FCOS, 2 FSINCOS, 3 FPTAN. */
   fsincosOp(fpu: Fpu, which: number): void {
-    if (fpu.operands(false, 0) <= 0) { return; }
     const pushes = which >= 2;
+    const r = fpu.operands(false, 0);
+    if (r === 0 && pushes) fpu.pushIndefinite(); // masked underflow: both results are the indefinite
+    if (r <= 0) return;
     if (pushes && !fpu.canPush()) { fpu.overflowPush(); return; }
     const p = fpu.regOf(0), se = fpu.regSe[p], hi = fpu.regHi[p], lo = fpu.regLo[p], c = classify(se, hi, lo), f = this.f;
     let second: [number, number, number] | null = null; // value pushed (cos for FSINCOS, 1.0 for FPTAN)
