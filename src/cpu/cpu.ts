@@ -781,29 +781,35 @@ export class Cpu {
    */
   run(budget: number): number {
     this.stopReason = Stop.None;
-    let n = 0;
-    while (n < budget) {
+    this.sliceRetired = 0;
+    while (this.sliceRetired < budget) {
       try {
-        while (n < budget) {
+        while (this.sliceRetired < budget) {
           if (this.attention) {
-            if (!this.slowStep()) { this.instructionCount += n; return n; }
-            n++;
+            if (!this.slowStep()) break;
+            this.sliceRetired++;
             continue;
           }
           this.instrStart = this.eip;
           execute(this);
-          n++;
+          this.sliceRetired++;
         }
+        break;
       } catch (e) {
         if (e !== FAULT) throw e;
-        n++;
+        this.sliceRetired++;
         this.handleFault();
-        if ((this.stopReason as Stop) === Stop.TripleFault) { this.instructionCount += n; return n; }
+        if ((this.stopReason as Stop) === Stop.TripleFault) break;
       }
     }
+    const n = this.sliceRetired;
     this.instructionCount += n;
+    this.sliceRetired = 0;
     return n;
   }
+
+  /** Instructions retired so far in the current `run` slice (devices read virtual time mid-slice). */
+  sliceRetired = 0;
 
   /** One instruction with every asynchronous check. Returns false to leave the run loop. */
   private slowStep(): boolean {
