@@ -466,7 +466,18 @@ function readTrailingFooter(path: string, fd: number, size: number): VhdFooter {
     preadFull(fd, copy, 0);
     let copyOk = false;
     try { copyOk = decodeFooter(copy, path, 'at the start').diskType !== DISK_FIXED; } catch { /* no copy either */ }
-    if (!copyOk) throw e;
+    if (!copyOk) {
+      // A fixed disk cut short inside its footer still shows the cookie at the last sector boundary.
+      const cut = Math.floor(size / FOOTER_SIZE) * FOOTER_SIZE;
+      if (size % FOOTER_SIZE !== 0 && size - cut >= 8) {
+        const head = new Uint8Array(8);
+        preadFull(fd, head, cut);
+        if (String.fromCharCode(...head) === 'conectix') {
+          throw new DiskError('truncated', path, `the VHD footer at offset ${cut} is cut short: the file is truncated`);
+        }
+      }
+      throw e;
+    }
     const code = (e as DiskError).code === 'bad-checksum' ? 'bad-checksum' : 'truncated';
     throw new DiskError(code, path,
       `the footer at the end of the file is ${code === 'bad-checksum' ? 'damaged' : 'missing (truncated or interrupted file)'}; ` +
