@@ -17,12 +17,19 @@ class BF {
   constructor(readonly m: bigint, readonly e: number) {}
 }
 
-function bitLength(x: bigint): number { return x === 0n ? 0 : x.toString(2).length; }
+/** Bit length of x > 0 (x < 2^1000 here): estimated through a double, then corrected. */
+function bitLength(x: bigint): number {
+  let b = Math.floor(Math.log2(Number(x))) + 1;
+  if (x >> BigInt(b) !== 0n) b++;
+  else if (x >> BigInt(b - 1) === 0n) b--;
+  return b;
+}
 
 function norm(m: bigint, e: number): BF {
   if (m === 0n) return new BF(0n, 0);
   const neg = m < 0n;
   let a = neg ? -m : m;
+  if (a >> BigInt(P - 1) === 1n) return neg ? new BF(m, e) : new BF(a, e); // already P bits
   const shift = bitLength(a) - P;
   if (shift > 0) {
     // Jam the discarded bits into bit 0 so a value that is not exact never looks exact.
@@ -59,18 +66,42 @@ function sqrtBF(a: BF): BF {
   return norm(x, (a.e - P - odd) / 2);
 }
 
-/** Σ sign^k · z^(2k+1)/(2k+1): atan (alt=true) or atanh (alt=false) for small |z|. */
-function oddSeries(z: BF, alt: boolean): BF {
-  const z2 = mul(z, z);
-  let pow = z, sum = z;
-  for (let k = 1; k < 400; k++) {
-    pow = mul(pow, z2);
-    const term = div(pow, int(2 * k + 1));
-    sum = add(sum, alt && (k & 1) ? neg(term) : term);
-    if (term.m === 0n || term.e + P < sum.e - P) break;
-  }
-  return sum;
+// Power series run in fixed point (FB fraction bits) on an argument |w| < 1; the result is then
+// scaled by the leading factor in floating point, so tiny arguments keep their relative precision.
+const FB = 192n;
+const FONE = 1n << FB;
+/** v (|v| < 2) in fixed point, truncated; a tiny non-zero v becomes ±1 ulp so its sign still counts. */
+function toFixed(v: BF): bigint {
+  const sh = BigInt(v.e) + FB;
+  if (sh >= 0n) return v.m << sh;
+  const r = v.m < 0n ? -((-v.m) >> -sh) : v.m >> -sh;
+  return r === 0n && v.m !== 0n ? (v.m < 0n ? -1n : 1n) : r;
 }
+const fromFixed = (x: bigint): BF => norm(x, -Number(FB));
+/** A series whose terms all vanished in fixed point is still not exactly 1: move it by one unit the way its first term points. */
+const nudge = (w: bigint, alt: boolean): bigint => ((w > 0n) !== alt ? FONE + 1n : FONE - 1n);
+/** 1 + Σ_{k≥1} t_k with t_k = t_{k-1}·w / d(k) (alternating signs if `alt`). */
+function ratioSeries(w: bigint, d: (k: number) => number, alt: boolean): bigint {
+  let term = FONE, sum = FONE;
+  for (let k = 1; k < 500; k++) {
+    term = ((term * w) >> FB) / BigInt(d(k));
+    if (term === 0n) break;
+    sum += alt && (k & 1) ? -term : term;
+  }
+  return sum === FONE && w !== 0n ? nudge(w, alt) : sum;
+}
+/** Σ_{k≥0} (±w)^k / (2k+1): z·this is atan z (alt) or atanh z, with w = z². */
+function oddSum(w: bigint, alt: boolean): bigint {
+  let pow = FONE, sum = FONE;
+  for (let k = 1; k < 2000; k++) {
+    pow = (pow * w) >> FB;
+    if (pow === 0n) break;
+    const t = pow / BigInt(2 * k + 1);
+    sum += alt && (k & 1) ? -t : t;
+  }
+  return sum === FONE && w !== 0n ? nudge(w, alt) : sum;
+}
+function oddSeries(z: BF, alt: boolean): BF { return mul(z, fromFixed(oddSum(toFixed(mul(z, z)), alt))); }
 
 const ONE = int(1);
 const LN2 = mul(int(2), oddSeries(div(ONE, int(3)), false));
@@ -98,7 +129,7 @@ function atanBF(z: BF): BF {
   let invert = false;
   if (magGreater(z, ONE)) { z = div(ONE, z); invert = true; }
   let scale = 0;
-  while (z.e + P > -6) { z = div(z, add(ONE, sqrtBF(add(ONE, mul(z, z))))); scale++; } // halve the angle
+  while (z.e + P > -3) { z = div(z, add(ONE, sqrtBF(add(ONE, mul(z, z))))); scale++; } // halve the angle
   let r = oddSeries(z, true);
   r = new BF(r.m, r.e + scale);
   if (invert) r = add(PIO2, neg(r));
@@ -115,26 +146,14 @@ function lnBF(x: BF): BF {
   return add(mul(int(k), LN2), mul(int(2), oddSeries(t, false)));
 }
 
-/** e^y - 1 for |y| < 1. */
-function expm1BF(y: BF): BF {
-  let term = y, sum = y;
-  for (let k = 2; k < 200; k++) {
-    term = div(mul(term, y), int(k));
-    sum = add(sum, term);
-    if (term.m === 0n || term.e + P < sum.e - P) break;
-  }
-  return sum;
-}
+/** e^y - 1 for |y| < 1: y · Σ y^k/(k+1)!. */
+function expm1BF(y: BF): BF { return mul(y, fromFixed(ratioSeries(toFixed(y), (k) => k + 1, false))); }
 
+/** sin r = r · Σ (-r²)^k/(2k+1)!, cos r = Σ (-r²)^k/(2k)!, for |r| ≤ π/4. */
 function sinCosSeries(r: BF, cos: boolean): BF {
-  const r2 = mul(r, r);
-  let term = cos ? ONE : r, sum = term;
-  for (let k = cos ? 1 : 2; k < 400; k += 2) {
-    term = neg(div(mul(term, r2), int(cos ? k * (k + 1) : k * (k + 1))));
-    sum = add(sum, term);
-    if (term.m === 0n || term.e + P < sum.e - P) break;
-  }
-  return sum;
+  const w = toFixed(mul(r, r));
+  if (cos) return fromFixed(ratioSeries(w, (k) => (2 * k - 1) * 2 * k, true));
+  return mul(r, fromFixed(ratioSeries(w, (k) => 2 * k * (2 * k + 1), true)));
 }
 
 export class Transcendental {
