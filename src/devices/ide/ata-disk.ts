@@ -9,6 +9,7 @@
 // cannot be read, DF+ERR when it cannot be written.
 
 import type { BlockDevice } from '../../disk/block-device.ts';
+import { defineState } from '../../state/state.ts';
 import {
   DEV_LBA, ER_ABRT, ER_IDNF, ER_UNC, IdeDevice, Pio, ST_DF, ST_DRDY, ST_DRQ, ST_DSC,
 } from './ide-device.ts';
@@ -39,6 +40,12 @@ const enum Xfer { None, PioRead, PioWrite, DmaRead, DmaWrite, Identify }
 
 export class AtaDisk extends IdeDevice {
   readonly isAtapi = false;
+  readonly stateDesc = defineState('ata-disk', 1, {
+    ...this.baseState(),
+    multiple: { type: 'u8', max: MAX_MULTIPLE }, curHeads: { type: 'u8', max: 16 }, curSectors: { type: 'u8', max: 255 },
+    writeCache: 'bool', transferMode: 'u8', standby: 'bool', xfer: { type: 'u8', max: Xfer.Identify },
+    lba: 'f64', left: { type: 'u32', max: 65536 }, lba48: 'bool', block: { type: 'u8', max: MAX_MULTIPLE },
+  });
   readonly geometry: Chs;
   private readonly model: string;
   private readonly serial: string;

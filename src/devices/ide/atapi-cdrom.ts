@@ -9,6 +9,7 @@
 // media event class of GET EVENT STATUS NOTIFICATION.
 
 import type { BlockDevice } from '../../disk/block-device.ts';
+import { defineState } from '../../state/state.ts';
 import { ER_ABRT, IdeDevice, Pio, ST_DRDY, ST_DRQ, ST_DSC } from './ide-device.ts';
 
 export const CD_SECTOR = 2048;
@@ -52,6 +53,13 @@ const enum Phase { Idle, Packet, Data }
 
 export class AtapiCdrom extends IdeDevice {
   readonly isAtapi = true;
+  readonly stateDesc = defineState('atapi-cdrom', 1, {
+    ...this.baseState(),
+    unitAttention: 'bool', senseKey: 'u8', asc: 'u8', ascq: 'u8', locked: 'bool', mediaEvent: { type: 'u8', max: 3 },
+    transferMode: 'u8', phase: { type: 'u8', max: Phase.Data }, cdb: { bytes: 12 }, dma: 'bool',
+    remaining: 'u32', bufPos: { type: 'u32', max: BUFFER_SECTORS * CD_SECTOR }, bufLen: { type: 'u32', max: BUFFER_SECTORS * CD_SECTOR },
+    readLba: 'u32', readLeft: 'u32',
+  });
   private media: BlockDevice | undefined;
   private readonly opts: AtapiCdromOptions;
   private unitAttention = false;

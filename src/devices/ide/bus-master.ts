@@ -15,6 +15,7 @@
 
 import type { MemoryBus } from '../../bus/memory.ts';
 import { dmaFromMemory, dmaRead32, dmaToMemory } from '../pci/dma.ts';
+import { defineState, type StateDesc } from '../../state/state.ts';
 
 export const BM_START = 0x01;
 export const BM_TO_MEMORY = 0x08;
@@ -23,6 +24,10 @@ export const BM_ERROR = 0x02;
 export const BM_INTERRUPT = 0x04;
 
 export class BusMaster {
+  static readonly state: StateDesc = defineState('bus-master', 1, {
+    command: 'u8', status: 'u8', prdTable: 'u32', prdNext: 'u32', addr: 'u32',
+    left: { type: 'u32', max: 0x10000 }, last: 'bool',
+  });
   command = 0;
   status = 0;
   prdTable = 0;

@@ -11,6 +11,7 @@ import type { IoBus } from '../../bus/io.ts';
 import type { IrqLine } from '../../bus/interrupts.ts';
 import type { BusMaster } from './bus-master.ts';
 import { DEV_SELECT, IdeDevice, Pio, ST_BSY } from './ide-device.ts';
+import { defineState, type StateDesc } from '../../state/state.ts';
 
 const CTL_NIEN = 0x02;
 const CTL_SRST = 0x04;
@@ -19,6 +20,7 @@ const CTL_HOB = 0x80;
 /** An empty device position: keeps the register copies a real channel latches, answers nothing. */
 class NoDevice extends IdeDevice {
   readonly isAtapi = false;
+  readonly stateDesc = defineState('ide-none', 1, this.baseState());
   constructor() { super(2); }
   command(): void {}
   protected pioDone(): void {}
@@ -50,6 +52,7 @@ export class IdeChannel {
   private readonly controlPort: number;
   private decoding = false;
   busMaster: BusMaster | undefined;
+  readonly stateDesc: StateDesc;
 
   constructor(options: IdeChannelOptions) {
     const [d0, d1] = options.devices;
@@ -61,6 +64,10 @@ export class IdeChannel {
     this.io = options.io;
     this.commandBase = options.commandBase;
     this.controlPort = options.controlPort;
+    this.stateDesc = defineState('ide-channel', 1, {
+      selected: { type: 'u8', max: 1 }, deviceControl: 'u8', irqOut: 'bool',
+      device0: { struct: this.devices[0].stateDesc }, device1: { struct: this.devices[1].stateDesc },
+    });
     this.reset();
   }
 
@@ -94,6 +101,8 @@ export class IdeChannel {
   }
 
   get current(): IdeDevice { return this.devices[this.selected]; }
+  get device0(): IdeDevice { return this.devices[0]; }
+  get device1(): IdeDevice { return this.devices[1]; }
 
   /** Hardware reset (power on, RESET-): both devices to their signatures, device 0 selected. */
   reset(): void {

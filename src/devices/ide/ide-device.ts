@@ -5,6 +5,7 @@
 // chapters 6 (registers), 9 (protocols) and 8 (commands).
 
 import type { IdeChannel } from './ide-channel.ts';
+import type { FieldSpec, StateDesc } from '../../state/state.ts';
 
 // Status register bits.
 export const ST_ERR = 0x01;
@@ -48,9 +49,21 @@ export abstract class IdeDevice {
   unit = 0;
 
   abstract readonly isAtapi: boolean;
+  abstract readonly stateDesc: StateDesc;
 
   constructor(bufferSize: number) {
     this.buf = new Uint8Array(bufferSize);
+  }
+
+  /** The saved-state fields every device has: registers, interrupt and the PIO buffer. */
+  protected baseState(): Record<string, FieldSpec> {
+    const reg = 'u8' as const, n = this.buf.length;
+    return {
+      feature: reg, hobFeature: reg, count: reg, hobCount: reg, lbaLow: reg, hobLbaLow: reg,
+      lbaMid: reg, hobLbaMid: reg, lbaHigh: reg, hobLbaHigh: reg, device: reg, status: reg, error: reg,
+      irqPending: 'bool', pio: { type: 'u8', max: Pio.Out }, pos: { type: 'u32', max: n }, end: { type: 'u32', max: n },
+      dmaPending: 'bool', buf: { bytes: n },
+    };
   }
 
   /** Called once by the channel that owns the device. */

@@ -15,6 +15,7 @@ import type { PciBus } from '../pci/pci-bus.ts';
 import { BusMaster } from './bus-master.ts';
 import { IdeChannel } from './ide-channel.ts';
 import type { IdeDevice } from './ide-device.ts';
+import type { StateDesc } from '../../state/state.ts';
 
 const IDETIM = 0x40;
 const DECODE_ENABLE = 0x80; // in the high byte of IDETIM
@@ -33,6 +34,7 @@ export interface PiixIdeOptions {
 export class PiixIde extends PciDevice {
   readonly channels: [IdeChannel, IdeChannel];
   readonly busMasters: [BusMaster, BusMaster];
+  readonly stateDesc: StateDesc;
 
   constructor(bus: PciBus, options: PiixIdeOptions) {
     super(bus, ((options.slot ?? 7) << 3) | 1, { vendorId: 0x8086, deviceId: 0x7111, classCode: 0x010180, revision: 0x01 });
@@ -53,6 +55,10 @@ export class PiixIde extends PciDevice {
     ];
     this.channels[0].attachBusMaster(this.busMasters[0]);
     this.channels[1].attachBusMaster(this.busMasters[1]);
+    this.stateDesc = this.pciState('piix-ide', 1, {
+      primary: { struct: this.channels[0].stateDesc }, secondary: { struct: this.channels[1].stateDesc },
+      bm0: { struct: BusMaster.state }, bm1: { struct: BusMaster.state },
+    }, () => this.updateDecode());
     this.defineBar(4, {
       kind: 'io', size: 16, handlers: {
         read8: (off) => this.busMasters[off >>> 3].readReg(off & 7),
@@ -60,6 +66,11 @@ export class PiixIde extends PciDevice {
       },
     });
   }
+
+  get primary(): IdeChannel { return this.channels[0]; }
+  get secondary(): IdeChannel { return this.channels[1]; }
+  get bm0(): BusMaster { return this.busMasters[0]; }
+  get bm1(): BusMaster { return this.busMasters[1]; }
 
   override reset(): void {
     super.reset();

@@ -16,6 +16,8 @@ const PAM0 = 0x59;
 const DRB0 = 0x60;
 
 export class I440bx extends PciDevice {
+  readonly stateDesc = this.pciState('i440bx', 1, {}, () => this.applyPam());
+
   constructor(bus: PciBus, private readonly mem: MemoryBus) {
     super(bus, 0x00, { vendorId: 0x8086, deviceId: 0x7190, classCode: 0x060000, revision: 0x03 });
     // Power-on values (datasheet 3.3): status has fast back-to-back and medium DEVSEL; the command

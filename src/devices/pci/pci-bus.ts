@@ -13,6 +13,7 @@
 import type { IoBus } from '../../bus/io.ts';
 import type { MemoryBus } from '../../bus/memory.ts';
 import type { PciDevice } from './pci-device.ts';
+import { defineState, type StateDesc } from '../../state/state.ts';
 
 /** Where the four PIRQ lines go; the PIIX4 ISA bridge implements it. */
 export interface PirqRouter {
@@ -32,6 +33,8 @@ export class PciBus {
   /** Which (device, pin) pairs are asserted now, so a repeated level changes nothing. */
   private readonly asserted = new Set<string>();
   private router: PirqRouter | undefined;
+
+  readonly stateDesc: StateDesc = defineState('pci-bus', 1, { configAddress: 'u32' });
 
   constructor(readonly io: IoBus, readonly mem: MemoryBus) {
     io.map(0xcf8, 0xcf8, {

@@ -9,6 +9,7 @@
 import type { PortHandlers } from '../../bus/io.ts';
 import type { MmioHandler } from '../../bus/memory.ts';
 import type { PciBus } from './pci-bus.ts';
+import { defineState, type FieldSpec, type StateDesc } from '../../state/state.ts';
 
 // Configuration header offsets (type 0).
 export const PCI_VENDOR_ID = 0x00;
@@ -64,6 +65,8 @@ export abstract class PciDevice {
   private readonly barMapped = new Int32Array(6).fill(-1);
   private intxLevel = false;
   readonly bus: PciBus;
+  /** Saved state: subclasses with more state build theirs with pciState(). */
+  abstract readonly stateDesc: StateDesc;
 
   constructor(bus: PciBus, readonly devfn: number, id: PciIdentity) {
     this.bus = bus;
@@ -207,6 +210,16 @@ export abstract class PciDevice {
   private unmapBar(bar: BarSpec, base: number): void {
     if (bar.kind === 'io') this.bus.io.unmap(base, base + bar.size - 1);
     else this.bus.mem.unmapMmio(base, bar.size);
+  }
+
+  /**
+   * The saved state of a PCI function: its configuration space and INTx level, plus the
+   * subclass's `fields`; after a load the BAR mappings and the interrupt are re-driven.
+   */
+  protected pciState(name: string, version: number, fields: Record<string, FieldSpec> = {}, postLoad?: () => void): StateDesc {
+    return defineState(name, version, { config: { bytes: 256 }, intxLevel: 'bool', ...fields }, {
+      postLoad: () => { this.updateMappings(); this.updateIntx(); postLoad?.(); },
+    });
   }
 
   // ---- helpers for subclasses ----

@@ -31,6 +31,8 @@ export class Piix4Isa extends PciDevice implements PirqRouter {
   /** ISA IRQs this bridge drives high now (bit per IRQ). */
   private driven = 0;
 
+  readonly stateDesc = this.pciState('piix4-isa', 1, { resetControl: 'u8', driven: 'u16' }, () => this.updateIrqs());
+
   constructor(bus: PciBus, options: Piix4IsaOptions) {
     super(bus, (options.slot ?? 7) << 3, {
       vendorId: 0x8086, deviceId: 0x7110, classCode: 0x060100, revision: 0x02, headerType: 0x80,

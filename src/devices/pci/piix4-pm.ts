@@ -43,6 +43,11 @@ export class Piix4Pm extends PciDevice {
   private mappedAt = -1;
   private sciLevel = false;
 
+  readonly stateDesc = this.pciState('piix4-pm', 1, { regs: { bytes: PM_SIZE }, sciLevel: 'bool' }, () => {
+    this.updatePmMapping();
+    this.updateSci();
+  });
+
   constructor(bus: PciBus, private readonly options: Piix4PmOptions) {
     super(bus, ((options.slot ?? 7) << 3) | 3, {
       vendorId: 0x8086, deviceId: 0x7113, classCode: 0x068000, revision: 0x03, interruptPin: 1,
