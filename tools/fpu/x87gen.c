@@ -240,6 +240,12 @@ int main(void) {
       cwv = rcw(); rflags();
       emit(ld[o][0], MEMOP(ld[o][0], ld[o][1]) & 0xff, rany(), rany(), len);
     }
+  /* the reserved precision control value 01 */
+  static const int pc1[][2] = { {0xd8,0xc1}, {0xd8,0xc9}, {0xd8,0xf1}, {0xd9,0xfa} };
+  for (int o = 0; o < 4; o++) for (int n = 0; n < 100; n++) {
+    cwv = 0x17f | rndn(4) << 10; rflags();
+    emit(pc1[o][0], pc1[o][1], rnorm(0x3fff - 40, 0x3fff + 40), rnorm(0x3fff - 40, 0x3fff + 40), 0);
+  }
   /* stack faults: pushes onto a full stack, operations on empty registers (masked and unmasked IE) */
   static const int full[][2] = { {0xd9,0xe8}, {0xd9,0xeb}, {0xd9,0xc1}, {0xd9,0xf4}, {0xd9,0xf2}, {0xd9,0xfb}, {0xd9,0xf6},
                                  {0xd9,0x05}, {0xdf,0x05}, {0xdb,0x2d}, {0xdf,0x25} };

@@ -328,7 +328,9 @@ export class Transcendental {
         sinx = nudge(x, -1n); tanx = nudge(x, 1n); cosx = nudge(ONE, -1n);
       } else {
         const [r, k] = this.reduce(x);
-        const s = sinCosSeries(r, false), co = sinCosSeries(r, true);
+        // Only the series the instruction needs: FSIN/FCOS use one of them depending on the quadrant.
+        const needSin = which >= 2 || (which === 0) === ((k & 1) === 0);
+        const s = needSin ? sinCosSeries(r, false) : ONE, co = which >= 2 || !needSin ? sinCosSeries(r, true) : ONE;
         sinx = [s, co, neg(s), neg(co)][k]; cosx = [co, neg(s), neg(co), s][k];
       }
       if (which === 2) {
