@@ -86,3 +86,71 @@ export function cfgWrite(io: IoBus, devfn: number, off: number, v: number, size:
   const port = 0xcfc + (off & 3);
   if (size === 1) io.write8(port, v); else if (size === 2) io.write16(port, v); else io.write32(port, v);
 }
+
+/** Drives one IDE channel's ports the way a driver does. */
+export class AtaPorts {
+  constructor(readonly io: IoBus, readonly base = 0x1f0, readonly ctl = 0x3f6) {}
+  select(unit: number, lbaMode = true): void { this.io.write8(this.base + 6, (lbaMode ? 0xe0 : 0xa0) | (unit << 4)); }
+  status(): number { return this.io.read8(this.base + 7); }
+  alt(): number { return this.io.read8(this.ctl); }
+  error(): number { return this.io.read8(this.base + 1); }
+  reg(n: number): number { return this.io.read8(this.base + n); }
+  set(n: number, v: number): void { this.io.write8(this.base + n, v); }
+  command(c: number): void { this.io.write8(this.base + 7, c); }
+  control(v: number): void { this.io.write8(this.ctl, v); }
+  /** LBA28 address and count, device bits from the current selection. */
+  lba28(unit: number, lba: number, count: number): void {
+    this.set(2, count); this.set(3, lba & 0xff); this.set(4, (lba >>> 8) & 0xff); this.set(5, (lba >>> 16) & 0xff);
+    this.set(6, 0xe0 | (unit << 4) | ((lba >>> 24) & 0x0f));
+  }
+  /** LBA48: each register written twice, high-order byte first. */
+  lba48(unit: number, lba: number, count: number): void {
+    const hi = Math.floor(lba / 0x1000000);
+    this.set(2, count >>> 8); this.set(3, hi & 0xff); this.set(4, (hi >>> 8) & 0xff); this.set(5, (hi >>> 16) & 0xff);
+    this.set(2, count & 0xff); this.set(3, lba & 0xff); this.set(4, (lba >>> 8) & 0xff); this.set(5, (lba >>> 16) & 0xff);
+    this.set(6, 0x40 | (unit << 4));
+  }
+  readBytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i += 2) { const w = this.io.read16(this.base); out[i] = w; out[i + 1] = w >>> 8; }
+    return out;
+  }
+  writeBytes(data: Uint8Array): void {
+    for (let i = 0; i < data.length; i += 2) this.io.write16(this.base, data[i] | (data[i + 1] << 8));
+  }
+  readWords(n: number): Uint16Array {
+    const out = new Uint16Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.io.read16(this.base);
+    return out;
+  }
+}
+
+/** A disk too big to hold in memory: every sector reads as its own pattern until written. */
+export class SparseDisk implements BlockDevice {
+  readonly sectorSize = 512;
+  readonly readOnly = false;
+  readonly written = new Map<number, Uint8Array>();
+  constructor(readonly sectorCount: number) {}
+  static pattern(sector: number, i: number): number { return (sector * 13 + (sector / 0x1000000 | 0) + i) & 0xff; }
+  read(sector: number, buf: Uint8Array): void {
+    checkRange(this, 'sparse', sector, buf);
+    for (let s = 0; s < buf.length / 512; s++) {
+      const w = this.written.get(sector + s);
+      for (let i = 0; i < 512; i++) buf[s * 512 + i] = w ? w[i] : SparseDisk.pattern(sector + s, i);
+    }
+  }
+  write(sector: number, data: Uint8Array): void {
+    checkRange(this, 'sparse', sector, data);
+    for (let s = 0; s < data.length / 512; s++) this.written.set(sector + s, data.slice(s * 512, s * 512 + 512));
+  }
+  flush(): void {}
+  close(): void {}
+}
+
+/** Write a PRD table at `table`: [address, byteCount (0 = 64 KiB), end-of-table] per entry. */
+export function writePrds(mem: MemoryBus, table: number, prds: [number, number, boolean][]): void {
+  prds.forEach(([addr, count, eot], i) => {
+    mem.write32(table + 8 * i, addr);
+    mem.write32(table + 8 * i + 4, (count & 0xffff) | (eot ? 0x80000000 : 0));
+  });
+}

@@ -11,6 +11,7 @@ import { IrqRecorder, cfgRead, cfgWrite, cfgAddr } from '../ide/helpers.ts';
 /** A small PCI function with a 32-byte I/O BAR and a 4 KiB memory BAR holding scratch registers. */
 class ScratchDevice extends PciDevice {
   readonly regs = new Uint8Array(4096);
+  readonly stateDesc = this.pciState('scratch', 1);
   constructor(bus: PciBus, devfn: number) {
     super(bus, devfn, { vendorId: 0x1234, deviceId: 0x5678, classCode: 0xff0000, interruptPin: 1 });
     this.defineBar(0, { kind: 'io', size: 32, handlers: { read8: (o) => this.regs[o], write8: (o, v) => { this.regs[o] = v; } } });
