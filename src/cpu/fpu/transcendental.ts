@@ -118,8 +118,8 @@ const PI_FIX = (() => {
   return (16n * atanInv(5n) - 4n * atanInv(239n)) >> 10n;
 })();
 const PI = norm(PI_FIX, -Number(PI_FIX_BITS));
-/** The x87 reduces FSIN/FCOS/FPTAN arguments by its internal 66-bit π (observed on the oracle, documented by Intel). */
-const PI66_FIX = 0x3243f6a8885a308d3n << (PI_FIX_BITS - 64n);
+/** The x87 reduces FSIN/FCOS/FPTAN arguments by its internal 66-bit π (observed on the oracle, documented by Intel): π/2 with 66 fraction bits. */
+const PIO2_66 = 0x3243f6a8885a308d3n << 1n;
 const PIO2 = new BF(PI.m, PI.e - 1);
 
 function atanBF(z: BF): BF {
@@ -289,14 +289,14 @@ export class Transcendental {
   }
 
   /** Reduce x (|x| < 2^63) by π/2: returns [r, k mod 4]. */
-  private reduce(x: BF): [BF, number] {
-    if (abs(x).e + P < -2) return [x, 0]; // |x| < π/4
-    const F = PI_FIX_BITS;
-    const X = x.m << (F + BigInt(x.e)); // exact: x.e ≥ -P and F ≥ P
-    const pio2 = PI66_FIX >> 1n;
-    const k = (X >= 0n ? X + (pio2 >> 1n) : X - (pio2 >> 1n)) / pio2;
-    const R = X - k * pio2;
-    return [norm(R, -Number(F)), Number(((k % 4n) + 4n) % 4n)];
+  private reduce(x: BF, se: number, hi: number, lo: number): [BF, number] {
+    const e = (se & 0x7fff) - 16383;
+    if (e < -1) return [x, 0]; // |x| < 1/2 < π/4
+    // In fixed point with 66 fraction bits both x (|x| ≥ 1/2, 64-bit significand) and the
+    // 66-bit π/2 are exact, so r = x - k·π66/2 is exact too.
+    const sig = sig64(hi, lo), X = se & 0x8000 ? -(sig << BigInt(e + 3)) : sig << BigInt(e + 3);
+    const k = (X >= 0n ? X + (PIO2_66 >> 1n) : X - (PIO2_66 >> 1n)) / PIO2_66;
+    return [norm(X - k * PIO2_66, -66), Number(k & 3n)];
   }
 
   /** which: 0 FSIN, 1 FCOS, 2 FSINCOS, 3 FPTAN. */
@@ -327,7 +327,7 @@ export class Transcendental {
         const nudge = (v: BF, dir: bigint): BF => norm((v.m << 150n) + dir * v.m, v.e - 150);
         sinx = nudge(x, -1n); tanx = nudge(x, 1n); cosx = nudge(ONE, -1n);
       } else {
-        const [r, k] = this.reduce(x);
+        const [r, k] = this.reduce(x, se, hi, lo);
         // Only the series the instruction needs: FSIN/FCOS use one of them depending on the quadrant.
         const needSin = which >= 2 || (which === 0) === ((k & 1) === 0);
         const s = needSin ? sinCosSeries(r, false) : ONE, co = which >= 2 || !needSin ? sinCosSeries(r, true) : ONE;
