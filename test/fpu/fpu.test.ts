@@ -264,6 +264,24 @@ describe('decoding', () => {
   });
 });
 
+describe('memory faults', () => {
+  it('a faulting operand access leaves the FPU as it was, so the instruction can restart', () => {
+    run(FLD1); run(FLDPI);
+    fldcw(0x037f & ~0x20); // PE unmasked: the inexact store would also set ES
+    const before = fpu.saveState();
+    const failing = new Set([0xf00]);
+    const write8 = host.write8.bind(host), read8 = host.read8.bind(host);
+    host.write8 = (sg, o, v) => { if (failing.has(o)) throw new Fault('#PF'); write8(sg, o, v); };
+    host.read8 = (sg, o) => { if (failing.has(o)) throw new Fault('#PF'); return read8(sg, o); };
+    const ops: [number, number][] = [[0xdd, 0x18], [0xd9, 0x18], [0xdf, 0x38], [0xdb, 0x18], [0xdf, 0x30], [0xdb, 0x38], [0xdd, 0x00], [0xdc, 0x00], [0xdb, 0x28], [0xdd, 0x20], [0xd9, 0x20]];
+    for (const [op, modrm] of ops) {
+      expect(() => exec(fpu, op, modrm, 0xf00)).toThrow(Fault);
+      const after = fpu.saveState();
+      expect({ ...after, fip: 0, fop: 0, fdp: 0, fcs: 0, fds: 0 }).toEqual({ ...before, fip: 0, fop: 0, fdp: 0, fcs: 0, fds: 0 });
+    }
+  });
+});
+
 describe('saved state', () => {
   it('round-trips every field and rejects malformed input', () => {
     run(FLD1); run(FLDPI); fldcw(0x0a7b); run(FLDZ); exec(fpu, 0xd8, 0xf1);

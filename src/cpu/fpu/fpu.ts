@@ -769,10 +769,12 @@ export class Fpu {
         const e = f.unpackedExp, h = f.unpackedHi, l = f.unpackedLo;
         f.roundPack(se & 0x8000, e, h, l, 0, double ? 53 : 24, double ? F64_MIN : F32_MIN, double ? F64_MAX : F32_MAX, false);
       }
-      this.setC1(f.up);
-      store = this.raise(f.flags) || (f.flags & ~this.cw & (IE | OE | UE)) === 0;
+      store = (f.flags & ~this.cw & (IE | OE | UE)) === 0;
+      // Flags are recorded after the store: a faulting write must leave the FPU as it was.
+      if (!store) { this.setC1(f.up); this.raise(f.flags); return; }
     }
     if (!store) return;
+    const flags = f.flags, up = f.up;
     // Pack sign/exp/significand into the memory format.
     const sign = f.rse & 0x8000, e = f.rse & 0x7fff;
     hi = f.rhi; lo = f.rlo;
@@ -786,6 +788,7 @@ export class Fpu {
       const be = special ? 0xff : e === 0 ? 0 : e - F32_MIN + 1;
       this.host.write32(seg, off, ((sign << 16) | (be << 23) | ((hi & 0x7fffffff) >>> 8)) | 0);
     }
+    if (!this.empty(p)) { this.setC1(up); this.raise(flags); }
     if (pop) this.pop();
   }
 
@@ -823,12 +826,12 @@ export class Fpu {
         if (ok && neg) { lo = (~lo + 1) >>> 0; hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0; }
       }
       if (!ok) { f.flags = (f.flags & ~PE) | IE; f.up = false; }
-      this.setC1(f.up);
-      if (!this.raise(f.flags) && (f.flags & ~this.cw & IE)) return;
+      if (f.flags & ~this.cw & IE) { this.setC1(false); this.raise(f.flags); return; }
     }
     if (!ok) { hi = bytes === 8 ? 0x80000000 : 0; lo = bytes === 8 ? 0 : bytes === 4 ? 0x80000000 : 0x8000; }
     if (bytes === 2) this.host.write16(seg, off, lo & 0xffff);
     else { this.host.write32(seg, off, lo | 0); if (bytes === 8) this.host.write32(seg, off + 4, hi | 0); }
+    if (!this.empty(p)) { this.setC1(f.up); this.raise(f.flags); } // after the store: a faulting write changes nothing
     if (pop) this.pop();
   }
 
@@ -859,8 +862,7 @@ export class Fpu {
         if (!f.intOverflow && m < 10n ** 18n) v = m;
       }
       if (v < 0n) { f.flags = IE; f.up = false; }
-      this.setC1(f.up);
-      if (!this.raise(f.flags) && (f.flags & ~this.cw & IE)) return;
+      if (f.flags & ~this.cw & IE) { this.setC1(false); this.raise(f.flags); return; }
     }
     if (v < 0n) { // packed BCD indefinite
       for (let i = 0; i < 7; i++) this.host.write8(seg, off + i, 0);
@@ -872,6 +874,7 @@ export class Fpu {
       }
       this.host.write8(seg, off + 9, sign ? 0x80 : 0);
     }
+    if (!this.empty(p)) { this.setC1(f.up); this.raise(f.flags); } // after the store: a faulting write changes nothing
     this.pop();
   }
 
