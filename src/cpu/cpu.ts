@@ -100,6 +100,8 @@ export class Cpu {
   sysenterCs = 0; sysenterEsp = 0; sysenterEip = 0;
   apicBase = 0xfee00900 | 0; // BSP, disabled APIC
   readonly mtrr = new Map<number, bigint>();
+  readonly perfEventSelect = new Int32Array(2);
+  readonly perfCounterBase = [0, 0];
   a20Warning = false;
 
   // Run state.
@@ -183,6 +185,8 @@ export class Cpu {
     this.nmiPending = false;
     this.deliveringClass = -1;
     this.mtrr.clear();
+    this.perfEventSelect.fill(0);
+    this.perfCounterBase[0] = this.perfCounterBase[1] = 0;
     this.fpu?.reset();
     this.modeChanged();
     this.flushTlb(true);

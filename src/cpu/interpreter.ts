@@ -10,7 +10,7 @@ import {
 } from './flags.ts';
 import {
   loadSegment, farTransfer, farReturn, interruptReturn, deliverInterrupt, checkIoPermission,
-  loadLdt, loadTaskRegister, probeDescriptor, cpuid, rdmsr, wrmsr, sysenter, sysexit,
+  loadLdt, loadTaskRegister, probeDescriptor, cpuid, rdmsr, wrmsr, rdpmc, sysenter, sysexit,
 } from './system.ts';
 
 /** Which one-byte opcodes are prefixes (value: 1). */
@@ -1252,7 +1252,7 @@ function executeTwoByte(cpu: Cpu, op: number): void {
       }
       return;
     case 0x32: rdmsr(cpu); return;
-    case 0x33: cpu.raise(Vector.GP, 0); return; // RDPMC: no counters exposed
+    case 0x33: rdpmc(cpu); return;
     case 0x34: sysenter(cpu); return;
     case 0x35: sysexit(cpu); return;
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:

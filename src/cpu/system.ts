@@ -681,6 +681,8 @@ export function rdmsr(cpu: Cpu): void {
     case 0x8b: v = 0n; break;                 // microcode signature
     case 0x179: v = 0n; break;                // MCG_CAP (no banks)
     case MTRR_CAP: v = 0x508n; break;         // 8 variable ranges, fixed ranges, write-combining
+    case 0xc1: case 0xc2: v = BigInt(perfCounter(cpu, msr - 0xc1)); break;
+    case 0x186: case 0x187: v = BigInt(cpu.perfEventSelect[msr - 0x186] >>> 0); break;
     default:
       if (isMtrr(msr)) { v = cpu.mtrr.get(msr) ?? 0n; break; }
       cpu.raise(Vector.GP, 0);
@@ -700,10 +702,51 @@ export function wrmsr(cpu: Cpu): void {
     case 0x175: cpu.sysenterEsp = lo | 0; return;
     case 0x176: cpu.sysenterEip = lo | 0; return;
     case 0x8b: case 0x17: case 0x2a: case 0x179: return;
+    case 0xc1: case 0xc2: { // P6 counters are 40 bits wide; writes set the low 32 (sign-extended)
+      const i = msr - 0xc1;
+      cpu.perfCounterBase[i] = (lo | 0) - perfEventCount(cpu, i);
+      return;
+    }
+    case 0x186: case 0x187: {
+      const i = msr - 0x186;
+      const before = perfCounter(cpu, i);
+      cpu.perfEventSelect[i] = lo | 0;
+      cpu.perfCounterBase[i] = before - perfEventCount(cpu, i);
+      return;
+    }
     default:
       if (isMtrr(msr)) { cpu.mtrr.set(msr, (BigInt(hi) << 32n) | BigInt(lo)); return; }
       cpu.raise(Vector.GP, 0);
   }
+}
+
+// P6 performance counters (SDM vol. 3, P6 family performance monitoring): two counters whose
+// event select registers choose what they count. Instructions retired (0xC0) and unhalted
+// cycles (0x79) are counted from the CPU's own tallies; every other event counts nothing.
+// Counters do not interrupt on overflow (the machine has no local APIC to deliver a PMI).
+function perfEventCount(cpu: Cpu, i: number): number {
+  const sel = cpu.perfEventSelect[i];
+  if (!(cpu.perfEventSelect[0] & (1 << 22))) return 0; // EN lives in EVNTSEL0 for both counters
+  const countsUser = (sel & (1 << 16)) !== 0, countsOs = (sel & (1 << 17)) !== 0;
+  if (!countsUser && !countsOs) return 0;
+  switch (sel & 0xff) {
+    case 0xc0: return cpu.instructionCount + cpu.sliceRetired;
+    case 0x79: return Math.floor(cpu.readTsc());
+    default: return 0;
+  }
+}
+function perfCounter(cpu: Cpu, i: number): number {
+  return Number(BigInt.asUintN(40, BigInt(cpu.perfCounterBase[i] + perfEventCount(cpu, i))));
+}
+
+/** RDPMC: counters 0 and 1, allowed at CPL 0 or when CR4.PCE is set. */
+export function rdpmc(cpu: Cpu): void {
+  if (cpu.protectedMode && cpu.cpl !== 0 && !(cpu.cr4 & 0x100)) cpu.raise(Vector.GP, 0);
+  const i = cpu.regs[Reg.ECX];
+  if (i !== 0 && i !== 1) cpu.raise(Vector.GP, 0);
+  const v = perfCounter(cpu, i);
+  cpu.regs[Reg.EAX] = v % 4294967296 | 0;
+  cpu.regs[Reg.EDX] = Math.floor(v / 4294967296) & 0xff;
 }
 
 export function sysenter(cpu: Cpu): void {
