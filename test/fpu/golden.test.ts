@@ -7,7 +7,8 @@
  * Everything except the transcendental instructions must match bit for bit: arithmetic under all
  * rounding/precision controls, specials (±0, denormals, pseudo-denormals, unnormals, pseudo-NaN/∞,
  * QNaN/SNaN), masked and unmasked exceptions, comparisons, FCOMI EFLAGS, FCMOVcc, integer/BCD/real
- * loads and stores, FPREM/FPREM1, FSCALE, FXTRACT, FRNDINT, constants.
+ * loads and stores, FPREM/FPREM1, FSCALE, FXTRACT, FRNDINT, constants, the reserved precision
+ * control, and stack faults (pushes onto a full stack, operations on empty registers).
  *
  * Transcendentals (F2XM1 FYL2X FYL2XP1 FPTAN FPATAN FSIN FCOS FSINCOS): soulvm rounds correctly
  * (after the hardware's 66-bit-π argument reduction); the oracle is not correctly rounded and

@@ -8,7 +8,7 @@
  */
 import {
   Float80, classify, IE, DE, ZE, OE, UE, PE, ZERO, NORMAL, DENORMAL, INF, QNAN, SNAN, UNSUPPORTED,
-  EXT_MIN, EXT_MAX, F32_MIN, F32_MAX, F64_MIN, F64_MAX, RC_NEAREST, RC_UP, RC_DOWN,
+  EXT_MIN, EXT_MAX, F32_MIN, F32_MAX, F64_MIN, F64_MAX,
 } from './float80.ts';
 import { Transcendental } from './transcendental.ts';
 import { FpuRemainder, REM_PARTIAL } from './remainder.ts';
@@ -1055,4 +1055,3 @@ export class Fpu {
   }
 }
 
-export { RC_NEAREST, RC_UP, RC_DOWN, OE, UE, PE };

@@ -1,5 +1,5 @@
 /** FPREM/FPREM1 partial remainders and FSCALE on the softfloat core (BigInt: rare instructions). */
-import { Float80, classify, sig64, IE, DE, ZERO, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX, RC_NEAREST } from './float80.ts';
+import { Float80, classify, sig64, DE, ZERO, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX, RC_NEAREST } from './float80.ts';
 
 /** Results of remainder(): quotient bits (0..7) when complete, or one of these. */
 export const REM_PARTIAL = -2, REM_SPECIAL = -1;
@@ -88,4 +88,3 @@ export class FpuRemainder {
   }
 }
 
-export { IE };

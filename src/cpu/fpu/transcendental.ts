@@ -7,7 +7,7 @@
  * Large FSIN/FCOS/FPTAN/FSINCOS arguments are reduced with an exact π (|x| < 2^63; beyond that
  * C2=1 and ST(0) is left alone, as the hardware does).
  */
-import { Float80, classify, sig64, IE, DE, ZE, PE, UE, ZERO, NORMAL, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX } from './float80.ts';
+import { Float80, classify, sig64, DE, ZE, PE, UE, ZERO, NORMAL, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX } from './float80.ts';
 import type { Fpu } from './fpu.ts';
 
 const P = 136; // working precision in bits
@@ -317,7 +317,7 @@ export class Transcendental {
     } else if (c === ZERO) {
       if (which === 1) f.setResult(0x3fff, 0x80000000, 0);
       else f.setResult(se, 0, 0);
-      second = which === 2 ? [0x3fff, 0x80000000, 0] : [0x3fff, 0x80000000, 0];
+      second = [0x3fff, 0x80000000, 0]; // cos 0 = 1 (FSINCOS), and FPTAN's 1.0
     } else {
       const x = this.toBF(se, hi, lo);
       let sinx: BF, cosx: BF, tanx: BF | null = null;
@@ -352,7 +352,5 @@ export class Transcendental {
     f.setResult(sec[0], sec[1], sec[2]);
     fpu.pushResult();
   }
-
 }
 
-export { IE };
