@@ -493,14 +493,14 @@ export class Float80 {
   get unpackedLo(): number { return this.alo; }
 }
 
+/** ⌊√n⌋ for 0 ≤ n < 2^1000: one Newton step from the double estimate, then an exact correction. */
 export function isqrt(n: bigint): bigint {
   if (n < 2n) return n;
   let x = BigInt(Math.floor(Math.sqrt(Number(n))));
-  // Newton from an over-estimate converges monotonically to ⌊√n⌋.
-  x += (x >> 40n) + 2n;
-  for (;;) { const y = (x + n / x) >> 1n; if (y >= x) break; x = y; }
-  while (x * x > n) x--;
-  while ((x + 1n) * (x + 1n) <= n) x++;
+  x = (x + n / x) >> 1n; // the estimate's relative error 2^-52 squares away
+  let r = n - x * x;
+  while (r < 0n) { x--; r += 2n * x + 1n; }
+  while (r > 2n * x) { r -= 2n * x + 1n; x++; }
   return x;
 }
 
