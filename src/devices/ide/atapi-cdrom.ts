@@ -89,6 +89,8 @@ export class AtapiCdrom extends IdeDevice {
   }
 
   get hasMedia(): boolean { return this.media !== undefined; }
+  /** The disc in the drive (the BIOS boots from it), or undefined. */
+  get medium(): BlockDevice | undefined { return this.media; }
 
   /** Put a disc in (or swap it): the guest sees UNIT ATTENTION and a new-media event. */
   insert(media: BlockDevice): void {
