@@ -406,12 +406,84 @@ export class Float80 {
     this.unpackA(se, hi, lo);
     // √(M × 2^(E-63)) with E made even: R = ⌊√(M' × 2^67)⌋ has 66 bits.
     const odd = (this.ae - 16383) & 1;
-    const n = ((BigInt(this.ahi) << 32n) | BigInt(this.alo)) << BigInt(67 + odd);
-    const r = isqrt(n);
-    const sticky = r * r !== n ? 1 : 0;
-    const rhi = Number(r >> 34n), rlo = Number((r >> 2n) & 0xffffffffn), rext = Number(r & 3n) * 0x40000000 + sticky;
+    const sticky = this.isqrtSignificand(this.ahi, this.alo, odd);
+    const R = this.sqR, w0 = R[1] * 65536 + R[0], w1 = R[3] * 65536 + R[2], w2 = R[4];
+    const rhi = ((w2 << 30) | (w1 >>> 2)) >>> 0, rlo = ((w1 << 30) | (w0 >>> 2)) >>> 0, rext = (((w0 & 3) << 30) | sticky) >>> 0;
     const e2 = this.ae - 16383 - odd; // even
     this.roundPack(0, 16383 + e2 / 2, rhi, rlo, rext, prec, EXT_MIN, EXT_MAX, true);
+  }
+
+  // Square root scratch: 16-bit limbs, least significant first.
+  private readonly sqN = new Float64Array(10);
+  private readonly sqR = new Float64Array(5);
+  private readonly sqD = new Float64Array(10);
+
+  /**
+   * R = ⌊√(M·2^(67+odd))⌋ (66 bits) into the limbs sqR; returns 1 if inexact. A double gives R to
+   * within 2^15; one Newton correction computed from the exact remainder N - R0² lands within one
+   * or two units below R, and exact remainder checks finish the job. No BigInt.
+   */
+  private isqrtSignificand(mhi: number, mlo: number, odd: number): number {
+    const N = this.sqN, R = this.sqR, D = this.sqD, s = 3 + odd;
+    // N = (M·2^s)·2^64 (limbs 0..3 and 9 stay zero).
+    const m0 = mlo & 0xffff, m1 = mlo >>> 16, m2 = mhi & 0xffff, m3 = mhi >>> 16;
+    N[4] = (m0 << s) & 0xffff;
+    N[5] = ((m1 << s) | (m0 >>> (16 - s))) & 0xffff;
+    N[6] = ((m2 << s) | (m1 >>> (16 - s))) & 0xffff;
+    N[7] = ((m3 << s) | (m2 >>> (16 - s))) & 0xffff;
+    N[8] = m3 >>> (16 - s);
+    // R0 = estimate - 2^17 < R (an exact integer: the estimate is a multiple of 2^13).
+    const r0 = Math.sqrt((mhi * 4294967296 + mlo) * 2 ** (67 + odd)) - 131072;
+    let v = r0;
+    for (let k = 0; k < 5; k++) { const q = Math.floor(v / 65536); R[k] = v - q * 65536; v = q; }
+    this.sqrtResidual();
+    let dd = 0;
+    for (let k = 9; k >= 0; k--) dd = dd * 65536 + D[k];
+    // Newton: R ≈ R0 + D/(2·R0), off by at most one; the exact remainder settles it.
+    this.sqrtAdd(Math.floor(dd / (2 * r0)));
+    if (!this.sqrtResidual()) { this.sqrtAdd(-1); this.sqrtResidual(); }
+    else if (this.sqrtResidualExceeds()) { this.sqrtAdd(1); this.sqrtResidual(); }
+    return (D[0] + D[1] + D[2] + D[3] + D[4] + D[5] + D[6] + D[7] + D[8] + D[9]) !== 0 ? 1 : 0;
+  }
+  /** D = N - R²; false if negative. */
+  private sqrtResidual(): boolean {
+    const N = this.sqN, R = this.sqR, D = this.sqD;
+    const r0 = R[0], r1 = R[1], r2 = R[2], r3 = R[3], r4 = R[4];
+    D[0] = r0 * r0; D[1] = 2 * r0 * r1; D[2] = 2 * r0 * r2 + r1 * r1; D[3] = 2 * (r0 * r3 + r1 * r2);
+    D[4] = 2 * (r0 * r4 + r1 * r3) + r2 * r2; D[5] = 2 * (r1 * r4 + r2 * r3); D[6] = 2 * r2 * r4 + r3 * r3;
+    D[7] = 2 * r3 * r4; D[8] = r4 * r4; D[9] = 0;
+    let carry = 0, borrow = 0;
+    for (let k = 0; k < 10; k++) {
+      const t = D[k] + carry;
+      carry = Math.floor(t / 65536);
+      let x = N[k] - (t - carry * 65536) - borrow;
+      borrow = x < 0 ? 1 : 0;
+      if (borrow) x += 65536;
+      D[k] = x;
+    }
+    return borrow === 0 && carry === 0;
+  }
+  /** D ≥ 2R + 1, i.e. R + 1 still squares to at most N. */
+  private sqrtResidualExceeds(): boolean {
+    const R = this.sqR, D = this.sqD;
+    // Compare D with 2R+1 from the top limb down (2R+1 has at most 6 limbs).
+    for (let k = 9; k >= 6; k--) if (D[k] !== 0) return true;
+    // D and 2R+1 as numbers of up to 6 limbs, compared in two exact 48-bit halves.
+    const dHi = (D[5] * 65536 + D[4]) * 65536 + D[3], dLo = (D[2] * 65536 + D[1]) * 65536 + D[0];
+    const rLo = 2 * ((R[2] * 65536 + R[1]) * 65536 + R[0]) + 1; // < 2^49
+    const rHi = 2 * (R[4] * 65536 + R[3]) + Math.floor(rLo / 281474976710656);
+    const rLoM = rLo % 281474976710656;
+    return dHi !== rHi ? dHi > rHi : dLo >= rLoM;
+  }
+  /** R += d (|d| < 2^20). */
+  private sqrtAdd(d: number): void {
+    const R = this.sqR;
+    let c = d;
+    for (let k = 0; k < 5 && c !== 0; k++) {
+      const x = R[k] + c;
+      c = Math.floor(x / 65536);
+      R[k] = x - c * 65536;
+    }
   }
 
   /**
