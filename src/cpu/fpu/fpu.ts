@@ -62,6 +62,7 @@ const CONSTANTS: ReadonlyArray<readonly [number, number, number, number]> = [
 export const FPU_STATE_VERSION = 1;
 const STATE_SCALARS = ['cw', 'swBits', 'top', 'tagValid', 'fip', 'fcs', 'fdp', 'fds', 'fop', 'mxcsr', 'ferr'] as const;
 const STATE_ARRAYS = ['regSe', 'regHi', 'regLo'] as const;
+export const FPU_STATE_DESCRIPTION = { version: FPU_STATE_VERSION, scalars: STATE_SCALARS, arrays8: STATE_ARRAYS } as const;
 export interface FpuState {
   version: number;
   cw: number; swBits: number; top: number; tagValid: number;
@@ -270,7 +271,13 @@ export class Fpu {
 
   // ---------------------------------------------------------------- instruction execution
 
-  /** Execute one x87 instruction (opcode D8..DF). Performs the pending-exception check itself. */
+  /**
+   * Execute one x87 instruction (opcode D8..DF). For memory forms (mod ≠ 3) seg/offset is the
+   * effective address; o32 selects the 32-bit FSTENV/FSAVE/FLDENV/FRSTOR layout; ip/csSelector
+   * become FIP/FCS and dsSelector FDS. The CPU has already done its #NM checks. Waiting
+   * instructions first deliver a pending unmasked exception themselves (#MF or FERR#); the CPU
+   * calls wait() only for FWAIT (9B).
+   */
   execute(opcode: number, modrm: number, seg: number, offset: number, o32: boolean, ip: number, csSelector: number, dsSelector: number): void {
     const mod = modrm >>> 6, reg = (modrm >>> 3) & 7, rm = modrm & 7;
     if (mod !== 3) {
