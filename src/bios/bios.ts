@@ -181,7 +181,8 @@ export class Bios {
     const hd = this.disks.hardDisks;
     this.setCmos(0x12, (hd[0] ? 0xf0 : 0) | (hd[1] ? 0x0f : 0));
     this.setCmos(0x19, hd[0] ? 47 : 0); this.setCmos(0x1a, hd[1] ? 47 : 0); // type 47: user-defined
-    this.setCmos(0x14, (this.ctx.bda16(BDA.equipment) & 0xff) | (f.filter(Boolean).length ? 1 : 0));
+    const floppyCount = f.filter(Boolean).length;
+    this.setCmos(0x14, (floppyCount ? ((floppyCount - 1) << 6) | 1 : 0) | (this.cpu.fpu ? 0x02 : 0)); // display bits 00: VGA
     const ext = Math.min((this.cpu.mem.ramSize - 0x100000) >>> 10, 0xffff);
     this.setCmos(0x15, 640 & 0xff); this.setCmos(0x16, 640 >> 8);
     this.setCmos(0x17, ext & 0xff); this.setCmos(0x18, ext >> 8);
@@ -300,8 +301,11 @@ export class Bios {
     this.bootFailure = reasons.length ? reasons.join('; ') : 'no boot drive';
   }
 
+  /** What INT 18h reports: why nothing booted. */
+  bootFailureMessage(): string { return `no bootable device (${this.bootFailure ?? 'INT 18h called'})`; }
+
   private noBootDevice(c: Ctx): void {
-    const msg = `No bootable device (${this.bootFailure ?? 'INT 18h'}).`;
+    const msg = `No bootable device: ${this.bootFailure ?? 'INT 18h called'}.`;
     for (const ch of msg + '\r\n') this.video.teletype(ch.charCodeAt(0));
     this.options.onBootFailure?.(msg);
     void c;

@@ -1,0 +1,194 @@
+// `soulvm run` and `soulvm start`: boot a PC (disks or a Linux kernel) with COM1 on the
+// terminal, or run a raw ROM image on the bare machine.
+
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from './main.ts';
+import { runRom } from '../machine/bare.ts';
+import { PcMachine, type PcConfig, type PcStop } from '../machine/pc.ts';
+import { RawDisk } from '../disk/raw.ts';
+import type { BlockDevice } from '../disk/block-device.ts';
+
+const USAGE = `usage: soulvm run [options]
+
+Boot a PC with soulvm's BIOS; COM1 is this terminal (Ctrl-A x quits).
+  --kernel FILE        boot a Linux bzImage directly (the Linux boot protocol)
+  --initrd FILE        initial ramdisk for --kernel
+  --append TEXT        kernel command line (e.g. "console=ttyS0")
+  --fda FILE           raw floppy image as drive A:
+  --hda FILE           raw hard disk image as drive C: (80h); --hdb for 81h
+  --boot ORDER         boot order: "a", "c", "ac" or "ca" (default: ac)
+  --memory MiB         RAM size (default 128)
+  --clock MODE         host (follow the wall clock, default) or deterministic (follow instructions)
+  --no-reboot          end the run when the guest resets instead of restarting
+  --max-instructions N stop after N instructions
+
+Raw ROM test mode (the bare machine: port E9h console, exit through port F4h):
+  --bios FILE          a ROM image (multiple of 4 KiB, at most 1 MiB) mapped below 1 MiB and 4 GiB
+  --post-codes         show POST codes written to ports 80h and 190h (on stderr)
+  --reset-on-triple-fault   restart instead of stopping on a triple fault
+`;
+
+const OPTIONS = {
+  kernel: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' },
+  fda: { type: 'string' }, hda: { type: 'string' }, hdb: { type: 'string' }, boot: { type: 'string' },
+  memory: { type: 'string' }, clock: { type: 'string' }, 'no-reboot': { type: 'boolean' },
+  'max-instructions': { type: 'string' }, bios: { type: 'string' }, 'post-codes': { type: 'boolean' },
+  'reset-on-triple-fault': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseOptions>;
+
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see soulvm run --help)`);
+  }
+}
+
+/** A user-facing failure: one line, exit status 1. */
+class RunError extends Error { readonly userFacing = true; }
+
+function readInput(path: string, what: string): Uint8Array {
+  let st;
+  try { st = statSync(path); } catch { throw new RunError(`${what} ${path}: no such file`); }
+  if (!st.isFile()) throw new RunError(`${what} ${path}: not a regular file`);
+  return new Uint8Array(readFileSync(path));
+}
+
+function positiveInt(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} needs a positive whole number, got '${text}'`);
+  return n;
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const v = parseOptions(argv);
+  if (v.help) { process.stdout.write(USAGE); return 0; }
+  if (v.bios !== undefined) return runBios(v);
+  return runPc(v);
+}
+
+function runBios(v: Values): number {
+  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'append'] as const) {
+    if (v[k] !== undefined) throw new UsageError(`--bios runs a raw ROM on the bare machine; --${k} does not apply`);
+  }
+  const rom = readInput(v.bios!, 'ROM image');
+  const r = runRom(rom, {
+    memoryMiB: positiveInt(v.memory, 'memory', 32),
+    maxInstructions: positiveInt(v['max-instructions'], 'max-instructions', 50_000_000),
+    resetOnTripleFault: !!v['reset-on-triple-fault'],
+    onConsole: (b) => process.stdout.write(new Uint8Array([b])),
+    onPostCode: v['post-codes'] ? (code, port) => process.stderr.write(`POST ${code.toString(16).padStart(2, '0')} (port ${port.toString(16)}h)\n`) : undefined,
+  });
+  switch (r.stop) {
+    case 'exit': return r.exitCode & 0xff;
+    case 'halt': return 0;
+    case 'triple-fault': process.stderr.write(`soulvm: triple fault after ${r.instructions} instructions\n`); return 1;
+    case 'max-instructions': process.stderr.write(`soulvm: stopped after ${r.instructions} instructions (--max-instructions)\n`); return 1;
+  }
+}
+
+/** Build the machine configuration from options (also used by `start`). */
+function pcConfig(v: Values): { config: PcConfig; disks: BlockDevice[] } {
+  if (v['post-codes'] || v['reset-on-triple-fault']) throw new UsageError('--post-codes and --reset-on-triple-fault apply to --bios only');
+  if ((v.initrd !== undefined || v.append !== undefined) && v.kernel === undefined) throw new UsageError('--initrd and --append need --kernel');
+  const clock = v.clock ?? 'host';
+  if (clock !== 'host' && clock !== 'deterministic') throw new UsageError(`--clock must be host or deterministic, got '${clock}'`);
+  const memoryMiB = positiveInt(v.memory, 'memory', 128);
+  if (memoryMiB < 2 || memoryMiB > 3584) throw new UsageError(`--memory must be between 2 and 3584 MiB, got ${memoryMiB}`);
+  const disks: BlockDevice[] = [];
+  const open = (path: string): BlockDevice => {
+    if (!existsSync(path)) throw new RunError(`disk image ${path}: no such file`);
+    const d = RawDisk.open(path);
+    disks.push(d);
+    return d;
+  };
+  const config: PcConfig = { memoryMiB, clock, onReset: v['no-reboot'] ? 'stop' : 'reset' };
+  if (v.fda) config.floppies = [open(v.fda)];
+  config.hardDisks = [v.hda, v.hdb].filter((p): p is string => p !== undefined).map(open);
+  if (v.boot !== undefined) {
+    if (!/^[ac]{1,2}$/.test(v.boot)) throw new UsageError(`--boot takes a, c, ac or ca, got '${v.boot}'`);
+    config.bootOrder = [...v.boot].map((ch) => (ch === 'a' ? 'floppy' : 'hd'));
+  }
+  if (v.kernel !== undefined) {
+    config.linux = {
+      kernel: readInput(v.kernel, 'kernel'), kernelName: v.kernel,
+      initrd: v.initrd !== undefined ? readInput(v.initrd, 'initrd') : undefined, initrdName: v.initrd,
+      cmdline: v.append ?? '',
+    };
+  } else if (!config.floppies && config.hardDisks.length === 0) {
+    throw new UsageError('nothing to boot: give --kernel, --fda or --hda (or --bios for a raw ROM)');
+  }
+  return { config, disks };
+}
+
+async function runPc(v: Values): Promise<number> {
+  const { config, disks } = pcConfig(v);
+  try {
+    return await boot(config, positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER));
+  } finally {
+    for (const d of disks) d.close();
+  }
+}
+
+/** Run a PC with COM1 on stdin/stdout until it halts or the user quits. */
+async function boot(config: PcConfig, maxInstructions: number): Promise<number> {
+  const stdout = process.stdout;
+  const machine = new PcMachine({ ...config, onSerialOutput: (b) => stdout.write(new Uint8Array([b])) });
+  const stdin = process.stdin;
+  const raw = stdin.isTTY === true;
+  let quitting = false, escape = false;
+  const onData = (buf: Buffer) => {
+    for (const b of buf) {
+      if (raw && escape) {
+        escape = false;
+        if (b === 0x78 /* x */) { quitting = true; machine.stop(); return; }
+        if (b !== 0x01) continue;
+      } else if (raw && b === 0x01) { escape = true; continue; }
+      machine.sendSerial(new Uint8Array([b]));
+    }
+  };
+  if (raw) stdin.setRawMode(true);
+  stdin.on('data', onData);
+  stdin.resume();
+  let stop: PcStop;
+  try {
+    stop = (await machine.run({ maxInstructions })).stop;
+  } finally {
+    stdin.off('data', onData);
+    if (raw) stdin.setRawMode(false);
+    stdin.pause();
+    stdin.unref?.();
+  }
+  switch (stop) {
+    case 'halted': case 'reset': return 0;
+    case 'stopped': return quitting ? 0 : 1;
+    case 'boot-failed': process.stderr.write(`soulvm: ${machine.bios.bootFailureMessage()}\n`); return 1;
+    default: process.stderr.write(`soulvm: stopped after ${maxInstructions} instructions (--max-instructions)\n`); return 1;
+  }
+}
+
+const IMAGES = join(dirname(fileURLToPath(import.meta.url)), '../../images');
+
+/** `soulvm start`: boot the default guest (images/out), building it first when missing. */
+export async function startCommand(argv: string[]): Promise<number> {
+  const v = parseOptions(argv);
+  if (v.help) { process.stdout.write('usage: soulvm start [--memory MiB] [--clock host|deterministic]\n\nBoots the default Debian guest (images/out, built by images/build.sh when missing).\n'); return 0; }
+  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'bios', 'boot', 'append'] as const) {
+    if (v[k] !== undefined) throw new UsageError(`start boots the default guest; use soulvm run for --${k}`);
+  }
+  const out = join(IMAGES, 'out');
+  if (!existsSync(join(out, 'vmlinuz')) || !existsSync(join(out, 'initramfs.gz'))) {
+    process.stderr.write('soulvm: building the default guest (images/build.sh)...\n');
+    const r = spawnSync('bash', [join(IMAGES, 'build.sh')], { stdio: 'inherit' });
+    if (r.status !== 0) throw new RunError('building the default guest failed (see the messages above)');
+  }
+  const cmdline = existsSync(join(out, 'cmdline')) ? readFileSync(join(out, 'cmdline'), 'utf8').trim() : 'console=ttyS0';
+  return runPc({ ...v, kernel: join(out, 'vmlinuz'), initrd: join(out, 'initramfs.gz'), append: cmdline });
+}

@@ -1,0 +1,202 @@
+// The PC: CPU, memory, the legacy platform devices, soulvm's BIOS and the run loop.
+//
+// The run loop executes the CPU until the scheduler's next deadline, advances the virtual
+// clock, fires due timers, and handles what stopped the CPU: HLT waits for the next event
+// (a jump in deterministic mode, a sleep in host mode), HLT with interrupts off ends the run
+// (how Linux halts and powers off without ACPI), a guest reset (8042 pulse, port 92h, triple
+// fault) restarts the machine or ends the run, as configured.
+
+import { MemoryBus } from '../bus/memory.ts';
+import { IoBus } from '../bus/io.ts';
+import { irqLine } from '../bus/interrupts.ts';
+import { Cpu, Stop } from '../cpu/cpu.ts';
+import { Clock, Scheduler, type ClockMode } from './clock.ts';
+import { attachFpu } from '../cpu/fpu-host.ts';
+import { PicPair } from '../devices/pic.ts';
+import { Pit } from '../devices/pit.ts';
+import { Bios, type BootDevice } from '../bios/bios.ts';
+import type { BlockDevice } from '../disk/block-device.ts';
+import { LinuxLoader, type LinuxBootOptions } from './linux.ts';
+import { attachPlatform, type Platform } from './platform.ts';
+
+export interface PcConfig {
+  /** RAM in MiB (default 128). */
+  memoryMiB?: number;
+  /** `host`: virtual time follows the wall clock; `deterministic`: it follows instructions (default). */
+  clock?: ClockMode;
+  /** Deterministic mode: virtual ns per instruction (default 10, a 100 MIPS machine). */
+  nsPerInstruction?: number;
+  floppies?: (BlockDevice | null)[];
+  hardDisks?: BlockDevice[];
+  bootOrder?: BootDevice[];
+  /** Direct kernel boot instead of the disk bootstrap. */
+  linux?: LinuxBootOptions;
+  /** What a guest-initiated reset or triple fault does: restart the machine (default) or end the run. */
+  onReset?: 'reset' | 'stop';
+  /** Bytes the guest writes to COM1 (in addition to `serialOutput`). */
+  onSerialOutput?: (byte: number) => void;
+  /** Bytes the guest writes to the 0xE9 debug console. */
+  onDebugConsole?: (byte: number) => void;
+}
+
+/** Why a run ended. */
+export type PcStop =
+  | 'halted'         // HLT with interrupts off: the guest halted or powered off
+  | 'reset'          // the guest reset the machine and onReset is 'stop'
+  | 'boot-failed'    // INT 18h: nothing bootable
+  | 'stopped'        // stop() was called
+  | 'found'          // runUntil: the awaited output appeared
+  | 'limit';         // the instruction or time limit ran out
+
+export interface RunOptions {
+  /** Stop after this many instructions. */
+  maxInstructions?: number;
+  /** Stop after this much wall-clock time. */
+  timeoutMs?: number;
+  /** Stop when COM1 output (since the run began) contains this. */
+  until?: string | RegExp;
+}
+
+export interface RunResult { stop: PcStop; instructions: number; seconds: number }
+
+export class PcMachine {
+  readonly mem: MemoryBus;
+  readonly io = new IoBus();
+  readonly cpu: Cpu;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly pic: PicPair;
+  readonly pit: Pit;
+  readonly bios: Bios;
+  readonly platform: Platform;
+  readonly linux: LinuxLoader | null;
+  /** Everything written to COM1 since the machine was created. */
+  serialOutput = '';
+  private stopRequested = false;
+  private resetRequested = false;
+  private bootFailed = false;
+  private searchFrom = 0;
+
+  constructor(readonly config: PcConfig = {}) {
+    this.mem = new MemoryBus((config.memoryMiB ?? 128) << 20);
+    this.cpu = new Cpu(this.mem, this.io);
+    this.clock = new Clock({ mode: config.clock ?? 'deterministic', nsPerInstruction: config.nsPerInstruction ?? 10 });
+    this.clock.setInFlightCounter(() => this.cpu.sliceRetired);
+    this.scheduler = new Scheduler(this.clock);
+    this.cpu.readTsc = () => this.clock.tsc();
+    this.cpu.tscOffset = 0;
+    this.cpu.resetOnTripleFault = false;
+
+    this.pic = new PicPair(this.io, () => this.cpu.interruptPending());
+    this.cpu.pic = this.pic;
+    // The x87 reports errors on FERR# → IRQ 13 (with CR0.NE clear); a write to port F0h clears the latch.
+    attachFpu(this.cpu, (asserted) => this.pic.setIrq(13, asserted));
+    this.io.map(0xf0, 0xf0, { write8: () => this.pic.setIrq(13, false) });
+    this.pit = new Pit(this.io, irqLine(this.pic, 0), this.scheduler);
+    this.platform = attachPlatform(this, {
+      onSerialOutput: (b) => { this.serialOutput += String.fromCharCode(b); config.onSerialOutput?.(b); },
+      onDebugConsole: config.onDebugConsole,
+      onResetRequest: () => { this.resetRequested = true; this.cpu.requestStop(); },
+    });
+
+    this.linux = config.linux ? new LinuxLoader(this.mem, config.linux) : null;
+    this.bios = new Bios(this.cpu, {
+      floppies: config.floppies, hardDisks: config.hardDisks, bootOrder: config.bootOrder,
+      now: () => this.clock.now(),
+      setA20: (on) => this.mem.setA20(on),
+      bootHook: this.linux ? (c) => this.linux!.boot(c) : undefined,
+      onBootFailure: () => { this.bootFailed = true; this.cpu.requestStop(); },
+    });
+    this.bios.install();
+  }
+
+  /** Feed bytes to COM1 as if typed on the serial line. */
+  sendSerial(data: string | Uint8Array): void {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    this.platform.serialInput(bytes);
+  }
+
+  /** Ask a running `run` to return (from a callback or another task). */
+  stop(): void { this.stopRequested = true; this.cpu.requestStop(); }
+
+  /** Restart the machine as the reset button does. */
+  reset(): void {
+    this.cpu.reset();
+    this.pic.reset();
+    this.pit.reset();
+    this.platform.reset();
+  }
+
+  /**
+   * Run until the guest halts, resets (with onReset 'stop'), fails to boot, the awaited output
+   * appears, a limit is reached or stop() is called. Yields to the event loop between slices
+   * so that host-mode input and timers keep working.
+   */
+  async run(opts: RunOptions = {}): Promise<RunResult> {
+    const t0 = performance.now();
+    const startInstr = this.cpu.instructionCount;
+    const maxInstr = opts.maxInstructions ?? Infinity;
+    const deadline = opts.timeoutMs !== undefined ? t0 + opts.timeoutMs : Infinity;
+    this.searchFrom = this.serialOutput.length;
+    this.stopRequested = false;
+    const done = (stop: PcStop): RunResult => ({ stop, instructions: this.cpu.instructionCount - startInstr, seconds: (performance.now() - t0) / 1000 });
+    let lastYield = performance.now();
+    for (;;) {
+      const r = this.slice(maxInstr - (this.cpu.instructionCount - startInstr));
+      if (r !== null && typeof r === 'string') return done(r);
+      if (opts.until !== undefined && this.found(opts.until)) return done('found');
+      if (this.cpu.instructionCount - startInstr >= maxInstr) return done('limit');
+      const now = performance.now();
+      if (now >= deadline) return done('limit');
+      if (typeof r === 'number' && r > 0) {
+        // Host mode, halted: sleep until the next event (at most 10 ms, so input is seen promptly).
+        await sleep(Math.min(r / 1e6, 10));
+        lastYield = performance.now();
+      } else if (now - lastYield > 20) {
+        await sleep(0);
+        lastYield = performance.now();
+      }
+    }
+  }
+
+  private found(what: string | RegExp): boolean {
+    const text = this.serialOutput.slice(Math.max(0, this.searchFrom - 256));
+    return typeof what === 'string' ? text.includes(what) : what.test(text);
+  }
+
+  /**
+   * One slice of the run loop. Returns a stop reason, the ns to sleep (host mode, halted), or
+   * null to go on.
+   */
+  slice(budget = Infinity): PcStop | number | null {
+    const { cpu, clock, scheduler } = this;
+    const n = cpu.run(Math.max(1, Math.min(clock.instructionsUntil(scheduler.nextDeadline()), budget)));
+    clock.advance(n);
+    let sleepNs = 0;
+    switch (cpu.stopReason) {
+      case Stop.Halt:
+        sleepNs = clock.idle(scheduler.nextDeadline());
+        break;
+      case Stop.HaltNoIrq:
+        if (!cpu.nmiPending) return 'halted';
+        break;
+      case Stop.TripleFault:
+        if (this.config.onReset === 'stop') return 'reset';
+        this.reset();
+        break;
+      case Stop.Request:
+        if (this.stopRequested) { this.stopRequested = false; return 'stopped'; }
+        if (this.bootFailed) { this.bootFailed = false; return 'boot-failed'; }
+        if (this.resetRequested) {
+          this.resetRequested = false;
+          if (this.config.onReset === 'stop') return 'reset';
+          this.reset();
+        }
+        break;
+    }
+    scheduler.runDue();
+    return sleepNs > 0 ? sleepNs : null;
+  }
+}
+
+function sleep(ms: number): Promise<void> { return new Promise((resolve) => setTimeout(resolve, ms)); }
