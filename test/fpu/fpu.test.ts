@@ -115,6 +115,15 @@ describe('exceptions: #MF and FERR#', () => {
     exec(fpu, 0xdb, 0xe2);
     expect(host.ferr).toBe(false);
   });
+  it('FNSTENV masks every exception, so nothing stays pending (flags kept; as on the oracle: b084 → 3004)', () => {
+    fldcw(0x037b);
+    divByZero();
+    expect(fpu.statusWord).toBe(0xb084);
+    exec(fpu, 0xd9, 0x30, 0x100);
+    expect([fpu.statusWord, host.read16(3, 0x104)]).toEqual([0x3004, 0xb084]);
+    run(FLD1);
+    expect(host.faults).toEqual([]);
+  });
   it('FLDCW that unmasks a raised flag makes it pending', () => {
     divByZero();
     expect(fpu.statusWord & ES).toBe(0);
