@@ -16,6 +16,11 @@
  * C1 (which follows the rounding direction), and requires everything else (flags, tags, the
  * stack) to match exactly. Arguments outside the documented domains (FYL2XP1 |x| ≥ 1-√2/2) are
  * undefined and skipped. The measured agreement is printed.
+ *
+ * soulvm follows the oracle where it is more specific than Intel's SDM text; the notable cases:
+ * FLD m32/m64 of a denormal with DE unmasked still loads; FCOM-family/FTST/FCOMI set the
+ * "unordered" condition codes / EFLAGS even when the invalid exception is unmasked; F2XM1 with
+ * |x| > 1 (undefined) returns x; FPREM's partial step uses N = 32 + (D mod 32) quotient bits.
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
