@@ -233,7 +233,9 @@ export class PciBios {
 
   /** A 32-bit far call reached one of the stubs: the directory or the $PCI service. */
   private trap32(cpu: Cpu): void {
-    const next = (cpu.segBase[Seg.CS] + cpu.eip) >>> 0;
+    if (cpu.cpl !== 0) return;
+    // Callers reach the stubs through their own mapping (Linux: PAGE_OFFSET + physical): compare physical addresses.
+    const next = cpu.translate((cpu.segBase[Seg.CS] + cpu.eip) | 0, false, false) >>> 0;
     const setCarry = (on: boolean) => cpu.setFlag(CF, on);
     if (next === DIR_ENTRY + 2) {
       const regs = cpu.regs;
