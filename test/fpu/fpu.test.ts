@@ -104,15 +104,18 @@ describe('exceptions: #MF and FERR#', () => {
     run(FLD1);
     expect(host.faults).toEqual(['MF', 'MF']);
   });
-  it('the legacy path (CR0.NE=0) asserts FERR# at the next waiting instruction until the flags are cleared', () => {
+  it('FERR# is asserted when the unmasked exception completes (P6) and dropped when the flags are cleared; CR0.NE=0 does not fault', () => {
     host.ne = false;
     fldcw(0x037b);
     divByZero();
-    expect(host.ferr).toBe(false);
-    fpu.wait();
     expect(host.ferr).toBe(true);
+    fpu.wait(); run(FLD1);
     expect(host.faults).toEqual([]);
     exec(fpu, 0xdb, 0xe2);
+    expect(host.ferr).toBe(false);
+    divByZero();
+    expect(host.ferr).toBe(true);
+    exec(fpu, 0xdd, 0x30, 0x200); // FNSAVE reinitializes
     expect(host.ferr).toBe(false);
   });
   it('FNSTENV masks every exception, so nothing stays pending (flags kept; as on the oracle: b084 → 3004)', () => {

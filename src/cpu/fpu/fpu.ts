@@ -84,7 +84,7 @@ export class Fpu {
   readonly regLo = new Uint32Array(8);
   fip = 0; fcs = 0; fdp = 0; fds = 0; fop = 0;
   mxcsr = 0x1f80;
-  /** FERR# level last reported to the host (0/1). */
+  /** FERR# level last reported to the host (0/1); it follows ES. */
   ferr = 0;
 
   private readonly f = new Float80();
@@ -146,26 +146,38 @@ export class Fpu {
 
   // ---------------------------------------------------------------- exceptions and waiting
 
-  /** FWAIT, and the check before every waiting x87 instruction: deliver a pending unmasked exception. */
+  /**
+   * FWAIT, and the check before every waiting x87 instruction: deliver a pending unmasked
+   * exception as #MF when CR0.NE=1. With CR0.NE=0 the error was already signalled on FERR#
+   * (the host's IRQ13); execution goes on as on a PC whose IGNNE# logic lets it.
+   */
   wait(): void {
     if ((this.swBits & SW_ES) === 0) return;
     if (this.host.numericErrorNative()) this.host.raiseMathFault();
-    // Legacy path: report FERR# (the host routes it to IRQ13) and go on, as a PC with IGNNE# does.
-    if (!this.ferr) { this.ferr = 1; this.host.setFerr(true); }
+    this.syncFerr();
   }
 
-  /** Recompute ES/B from the flags and masks; drop FERR# when nothing is pending. */
+  /**
+   * FERR# follows ES: the P6 asserts it on completion of the instruction that raised an
+   * unmasked exception (SDM vol. 3 §19.18.6.7) and drops it when the flags are cleared.
+   */
+  private syncFerr(): void {
+    const level = (this.swBits & SW_ES) !== 0 ? 1 : 0;
+    if (level !== this.ferr) { this.ferr = level; this.host.setFerr(level === 1); }
+  }
+
+  /** Recompute ES/B from the flags and masks (FLDCW, FLDENV, FNCLEX, ...). */
   private updateSummary(): void {
     if (this.swBits & ~this.cw & 0x3f) this.swBits |= SW_ES | SW_B;
     else this.swBits &= ~(SW_ES | SW_B);
-    if (this.ferr && (this.swBits & SW_ES) === 0) { this.ferr = 0; this.host.setFerr(false); }
+    this.syncFerr();
   }
 
   /** Record exception flags of the current instruction. Returns true if none of them is unmasked. */
   private raise(flags: number): boolean {
     if (flags === 0) return true;
     this.swBits |= flags & 0x7f; // exception flags and SF
-    if (flags & ~this.cw & 0x3f) { this.swBits |= SW_ES | SW_B; return false; }
+    if (flags & ~this.cw & 0x3f) { this.swBits |= SW_ES | SW_B; this.syncFerr(); return false; }
     return true;
   }
 
