@@ -30,8 +30,8 @@ export class PciBus {
   private configAddress = 0;
   /** How many asserted INTx pins drive each PIRQ line (PCI interrupts are wired-OR). */
   private readonly pirqCount = new Int32Array(4);
-  /** Which (device, pin) pairs are asserted now, so a repeated level changes nothing. */
-  private readonly asserted = new Set<string>();
+  /** Which (devfn, pin) pairs are asserted now (index devfn * 4 + pin), so a repeated level changes nothing. */
+  private readonly asserted = new Uint8Array(256 * 4);
   private router: PirqRouter | undefined;
 
   readonly stateDesc: StateDesc = defineState('pci-bus', 1, { configAddress: 'u32' });
@@ -101,9 +101,9 @@ export class PciBus {
 
   /** A function's INTx pin changed level (PciDevice.setIntx calls this). */
   driveIntx(dev: PciDevice, pin: number, level: boolean): void {
-    const key = `${dev.devfn}:${pin}`;
-    if (level === this.asserted.has(key)) return;
-    if (level) this.asserted.add(key); else this.asserted.delete(key);
+    const key = dev.devfn * 4 + pin;
+    if (level === (this.asserted[key] === 1)) return;
+    this.asserted[key] = level ? 1 : 0;
     const pirq = pirqForPin(dev.slot, pin);
     const before = this.pirqCount[pirq] > 0;
     this.pirqCount[pirq] += level ? 1 : -1;
