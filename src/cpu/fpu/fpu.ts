@@ -95,9 +95,12 @@ export class Fpu {
 
   constructor(private readonly host: FpuHost) { this.reset(); }
 
-  /** Power-on/RESET state per SDM table 9-1 (P6): CW 0040h, SW 0, all tags empty, registers +0. */
+  /**
+   * Power-on/RESET state per SDM vol. 3 table 9-1 (P6): CW 0040h, SW 0, TW 5555h (every register
+   * holds +0.0, tagged zero), pointers and opcode 0, MXCSR 1F80h. FNINIT differs (037Fh, all empty).
+   */
   reset(): void {
-    this.cw = 0x0040; this.swBits = 0; this.top = 0; this.tagValid = 0;
+    this.cw = 0x0040; this.swBits = 0; this.top = 0; this.tagValid = 0xff;
     this.regSe.fill(0); this.regHi.fill(0); this.regLo.fill(0);
     this.fip = this.fcs = this.fdp = this.fds = this.fop = 0;
     this.mxcsr = 0x1f80;
