@@ -6,7 +6,9 @@ import type { MemoryBus } from '../bus/memory.ts';
 export type A20Source = 'keyboard' | 'port92';
 
 export class A20Gate {
-  private keyboard = false;
+  // At power-on the 8042's output port has A20 on (as QEMU and Bochs model it), so the first
+  // fetch at 0xFFFFFFF0 reaches the ROM; the BIOS turns it off if it wants the 8086 wrap.
+  private keyboard = true;
   private port92 = false;
 
   constructor(private readonly memory: MemoryBus) { this.apply(); }

@@ -147,7 +147,7 @@ export class I8042 {
   readonly auxQueue = new ByteFifo(4);
   status = UNLOCKED;
   commandByte = KBD_INT | SYS_FLAG | TRANSLATE;
-  outputPort = 0x01;          // bit 0: not in reset; bit 1: A20 (off at power-on)
+  outputPort = 0x03;          // bit 0: not in reset; bit 1: A20
   output = 0;                 // the output buffer
   outputFrom = FROM_CONTROLLER;
   pendingCommand = 0;         // controller command waiting for a data byte
@@ -173,8 +173,8 @@ export class I8042 {
     this.replies.clear(); this.auxQueue.clear();
     this.status = UNLOCKED;
     this.commandByte = KBD_INT | SYS_FLAG | TRANSLATE;
-    this.outputPort = 0x01; // A20 off, as at power-on
-    this.a20.set('keyboard', false);
+    this.outputPort = 0x03; // running, A20 on (see a20.ts)
+    this.a20.set('keyboard', true);
     this.pendingCommand = 0; this.releasePending = false;
     this.ram.fill(0);
     this.updateIrqs();

@@ -48,6 +48,9 @@ describe('8042 keyboard controller', () => {
 
   it('switches A20 through the output port, 0xDD/0xDF and port 0x92 together', () => {
     const { rig, mem, cmd, drain } = setup();
+    expect(mem.a20Enabled).toBe(true);                      // on at power-on
+    cmd(0xd0); expect(drain()).toEqual([0x03]);
+    cmd(0xdd);
     expect(mem.a20Enabled).toBe(false);
     mem.write8(0x100000, 0x11);
     expect(mem.read8(0)).toBe(0x11);                        // wraps at 1 MiB
@@ -142,13 +145,13 @@ describe('8042 keyboard controller', () => {
 
   it('saves and restores the controller, keyboard queue and A20', () => {
     const a = setup();
-    a.cmd(0xdf);
+    a.cmd(0xdd);
     a.kbc.keyboard.typeText('ok');
     a.data();
     const blob = saveState(a.kbc.stateDesc, a.kbc);
     const b = setup();
     loadState(b.kbc.stateDesc, b.kbc, blob);
-    expect(b.mem.a20Enabled).toBe(true);
+    expect(b.mem.a20Enabled).toBe(false);
     expect(b.drain()).toEqual(a.drain());
   });
 });

@@ -85,7 +85,7 @@ export class AtaDisk extends IdeDevice {
   }
 
   /** Power-on reset: also forgets the settings software reset keeps. */
-  powerOn(): void {
+  override powerOn(): void {
     this.multiple = 0;
     this.curHeads = this.geometry.heads;
     this.curSectors = this.geometry.sectors;

@@ -108,7 +108,7 @@ export class IdeChannel {
   reset(): void {
     this.deviceControl = 0;
     this.selected = 0;
-    for (const d of this.devices) d.reset();
+    for (const d of this.devices) d.powerOn();
     this.updateIrq();
   }
 

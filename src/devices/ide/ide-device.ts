@@ -90,6 +90,9 @@ export abstract class IdeDevice {
     this.diagnose();
   }
 
+  /** Power-on or hardware reset: a software reset that also forgets settings (AtaDisk extends it). */
+  powerOn(): void { this.reset(); }
+
   /** Reset and EXECUTE DEVICE DIAGNOSTIC results: signature, diagnostic code 01h (passed), idle status. */
   diagnose(): void {
     this.setSignature();
