@@ -221,3 +221,38 @@ describe('PCI BIOS from 32-bit protected mode on the CPU', () => {
     expect(mem.read32(0x1314) & 0xffff).toBe(0x0210);
   });
 });
+
+describe('the assembled chipset', () => {
+  it('boots up as the BIOS leaves it: disks answer on their channels, the CD on the secondary master', async () => {
+    const { Chipset } = await import('../../src/devices/pci/chipset.ts');
+    const { MemoryDisk, AtaPorts } = await import('../ide/helpers.ts');
+    const { saveAll, loadAll } = await import('../../src/state/state.ts');
+    const io = new IoBus(), mem = new MemoryBus(32 << 20), pic = new PicPair(io);
+    mem.mapRom(new Uint8Array(0x20000), 0xe0000);
+    let offs = 0;
+    const hda = new MemoryDisk(1000).fillPattern();
+    const chipset = new Chipset({ io, mem, irqs: pic, nowNs: () => 0, hda, cdrom: null, onPowerOff: () => { offs++; } });
+    new PciBios(chipset.pci, io, mem).post();
+    const primary = new AtaPorts(io), secondary = new AtaPorts(io, 0x170, 0x376);
+    primary.lba28(0, 3, 1);
+    primary.command(0x20);
+    primary.status();
+    expect(primary.readBytes(512)[0]).toBe(hda.bytes[3 * 512]);
+    secondary.select(0);
+    expect([secondary.reg(4), secondary.reg(5)]).toEqual([0x14, 0xeb]);
+    expect(chipset.cdrom?.hasMedia).toBe(false);
+    primary.set(2, 8); primary.command(0xc6);   // multiple mode, forgotten by a hardware reset
+    const blob = saveAll(chipset.statefuls);
+    chipset.reset();
+    expect(io.read8(0x1f7)).toBe(0xff);         // decoding off until the BIOS runs again
+    loadAll(chipset.statefuls, blob);
+    primary.command(0xec); primary.status();
+    expect(primary.readWords(256)[59]).toBe(0x108);
+    chipset.reset();
+    new PciBios(chipset.pci, io, mem).post();
+    primary.command(0xec); primary.status();
+    expect(primary.readWords(256)[59]).toBe(0);
+    io.write16(0xb004, 0x2000);
+    expect(offs).toBe(1);
+  });
+});
