@@ -1,8 +1,9 @@
 // Motorola MC146818 real-time clock and CMOS RAM (ports 0x70/0x71), IRQ8.
 //
-// The time of day is held as seconds since 1970 and shown in the registers in the format
-// register B asks for (BCD or binary, 12 or 24 hours); it advances with virtual time by
-// one update cycle per second. UIP is high during the 244 us before each update (datasheet
+// The time of day is held as binary fields, as the chip's counters hold it, and shown in the
+// format register B asks for (BCD or binary, 12 or 24 hours). It advances with virtual time by
+// one update cycle per second, carrying seconds into minutes … years as the chip does (so a
+// guest setting the date field by field never sees it normalized behind its back). UIP is high during the 244 us before each update (datasheet
 // "UIP bit": when UIP is 0 the update will not occur for at least 244 us).
 // References: MC146818A datasheet, "Address map", "Register A-D", "Update cycle",
 // "Interrupts"; IBM AT CMOS layout for bytes 0x0E-0x3F.
@@ -54,16 +55,18 @@ const isTimeRegister = (reg: number): boolean =>
   reg === SEC || reg === MIN || reg === HOUR || (reg >= DAY_OF_WEEK && reg <= YEAR) || reg === CENTURY;
 const toBcd = (v: number): number => (((v / 10) | 0) << 4) | (v % 10);
 const fromBcd = (v: number): number => (v >> 4) * 10 + (v & 0x0f);
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const UPDATE_NS = 1e9;
 const UIP_NS = 244_000;
 
 export class Rtc {
-  /** CMOS RAM. Time registers are kept in `seconds`; their bytes here are unused. */
+  /** CMOS RAM. The time registers live in `time`; their bytes here are unused. */
   readonly cmos = new Uint8Array(128);
   index = 0;
   nmiMasked = true;
-  /** Time of day: seconds since 1970 (in the registers' own time zone). */
-  seconds = 0;
+  /** Time of day in binary, indexed by register number (0 s, 2 min, 4 h (0-23), 6 day of week
+   *  (1-7, Sunday 1), 7 day, 8 month, 9 year (0-99)); CENTURY's value at index 0x0a. */
+  readonly time = new Uint8Array(11);
   /** Virtual ns of the next update cycle; the divider's one-second phase. */
   nextUpdate = 0;
   /** Virtual ns at which the divider started: the periodic interrupt's phase. */
@@ -74,7 +77,7 @@ export class Rtc {
   private readonly periodicTimer: Timer;
 
   readonly stateDesc: StateDesc = defineState('rtc', 1, {
-    cmos: { bytes: 128 }, index: { type: 'u8', max: 0x7f }, nmiMasked: 'bool', seconds: 'f64', nextUpdate: 'f64',
+    cmos: { bytes: 128 }, index: { type: 'u8', max: 0x7f }, nmiMasked: 'bool', time: { bytes: 11 }, nextUpdate: 'f64',
     dividerStart: 'f64', periodsSeen: 'f64', updateTimer: 'timer', periodicTimer: 'timer',
   }, { postLoad: (r: Rtc) => { if (r.cmos[REG_C] & IRQF) r.irq.raise(); else r.irq.lower(); } });
 
@@ -87,7 +90,9 @@ export class Rtc {
     const start = options.startTime ?? new Date();
     const ms = start.getTime();
     const local = options.localTime ? -start.getTimezoneOffset() * 60_000 : 0;
-    this.seconds = Math.floor((ms + local) / 1000);
+    const d = new Date(ms + local);
+    this.time.set([d.getUTCSeconds(), 0, d.getUTCMinutes(), 0, d.getUTCHours(), 0, d.getUTCDay() + 1, d.getUTCDate(),
+      d.getUTCMonth() + 1, d.getUTCFullYear() % 100, Math.floor(d.getUTCFullYear() / 100)]);
     this.cmos[REG_A] = 0x26;
     this.cmos[REG_B] = HOURS_24;
     this.cmos[REG_D] = 0x80;
@@ -179,34 +184,35 @@ export class Rtc {
   }
 
   private timeRegister(reg: number): number {
-    const d = new Date(this.seconds * 1000);
-    switch (reg) {
-      case SEC: return this.encode(d.getUTCSeconds());
-      case MIN: return this.encode(d.getUTCMinutes());
-      case HOUR: return this.encodeHour(d.getUTCHours());
-      case DAY_OF_WEEK: return this.encode(d.getUTCDay() + 1); // Sunday = 1
-      case DAY: return this.encode(d.getUTCDate());
-      case MONTH: return this.encode(d.getUTCMonth() + 1);
-      case YEAR: return this.encode(d.getUTCFullYear() % 100);
-      default: return this.encode(Math.floor(d.getUTCFullYear() / 100)); // CENTURY
-    }
+    if (reg === HOUR) return this.encodeHour(this.time[HOUR]);
+    return this.encode(this.time[reg === CENTURY ? 0x0a : reg]);
   }
 
   private setTimeRegister(reg: number, v: number): void {
-    const d = new Date(this.seconds * 1000);
-    let [year, month, day, hour, min, sec] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
-    switch (reg) {
-      case SEC: sec = this.decode(v); break;
-      case MIN: min = this.decode(v); break;
-      case HOUR: hour = this.decodeHour(v); break;
-      case DAY_OF_WEEK: return; // derived from the date
-      case DAY: day = this.decode(v); break;
-      case MONTH: month = this.decode(v) - 1; break;
-      case YEAR: year = year - (year % 100) + this.decode(v); break;
-      default: year = this.decode(v) * 100 + (year % 100); // CENTURY
-    }
-    const ms = Date.UTC(year, month, day, hour, min, sec);
-    if (Number.isFinite(ms)) this.seconds = Math.floor(ms / 1000);
+    if (reg === HOUR) this.time[HOUR] = this.decodeHour(v);
+    else this.time[reg === CENTURY ? 0x0a : reg] = this.decode(v);
+  }
+
+  /** One second later, with the carries of the chip's counters (leap years included). */
+  private tick(): void {
+    const t = this.time;
+    if (++t[SEC] < 60) return;
+    t[SEC] = 0;
+    if (++t[MIN] < 60) return;
+    t[MIN] = 0;
+    if (++t[HOUR] < 24) return;
+    t[HOUR] = 0;
+    t[DAY_OF_WEEK] = t[DAY_OF_WEEK] >= 7 ? 1 : t[DAY_OF_WEEK] + 1;
+    const year = t[0x0a] * 100 + t[YEAR];
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    const days = t[MONTH] === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[t[MONTH]] ?? 31;
+    if (++t[DAY] <= days) return;
+    t[DAY] = 1;
+    if (++t[MONTH] <= 12) return;
+    t[MONTH] = 1;
+    if (++t[YEAR] < 100) return;
+    t[YEAR] = 0;
+    t[0x0a] = (t[0x0a] + 1) & 0xff;
   }
 
   /** The update cycle at virtual time `at`: advance a second, check the alarm, set UF. */
@@ -214,7 +220,7 @@ export class Rtc {
     this.nextUpdate = at + UPDATE_NS;
     this.updateTimer.arm(this.nextUpdate);
     if (this.cmos[REG_B] & SET) return; // updates inhibited while SET
-    this.seconds++;
+    this.tick();
     let flags = UF;
     const alarm = (reg: number, now: number) => { const a = this.cmos[reg]; return (a & 0xc0) === 0xc0 || a === now; };
     if (alarm(SEC_ALARM, this.timeRegister(SEC)) && alarm(MIN_ALARM, this.timeRegister(MIN)) && alarm(HOUR_ALARM, this.timeRegister(HOUR))) flags |= AF;

@@ -37,9 +37,29 @@ describe('MC146818 RTC', () => {
     wr(0x09, 0x99); wr(0x32, 0x19);
     expect(rd(0x09)).toBe(0x99);
     expect(rd(0x32)).toBe(0x19);
-    expect(rd(0x06)).toBe(0x05);                            // 1999-03-04 was a Thursday too
-    wr(0x07, 0x06);
-    expect(rd(0x06)).toBe(0x07);                            // Saturday
+    wr(0x06, 0x02);                                         // day of week is a register of its own
+    expect(rd(0x06)).toBe(0x02);
+  });
+
+  it('carries across month, leap day and century ends, and keeps a date set field by field', () => {
+    const { rig, rd, wr } = setup();
+    wr(0x0b, 0x86);                                         // SET, binary, 24 h
+    // 1999-12-31 23:59:59 written while the date still says March: no normalization on the way.
+    wr(0x07, 31); wr(0x08, 2); wr(0x08, 12); wr(0x09, 99); wr(0x32, 19);
+    wr(0x04, 23); wr(0x02, 59); wr(0x00, 59); wr(0x06, 6);
+    expect([rd(0x07), rd(0x08)]).toEqual([31, 12]);
+    wr(0x0b, 0x06);
+    rig.runTo(1e9);
+    expect([0x00, 0x02, 0x04, 0x06, 0x07, 0x08, 0x09, 0x32].map(rd)).toEqual([0, 0, 0, 7, 1, 1, 0, 20]);
+    wr(0x0b, 0x86);
+    wr(0x07, 28); wr(0x08, 2); wr(0x04, 23); wr(0x02, 59); wr(0x00, 59);  // 2000-02-28: leap year
+    wr(0x0b, 0x06);
+    rig.runTo(2e9);
+    expect([rd(0x07), rd(0x08)]).toEqual([29, 2]);
+    wr(0x09, 1);                                            // 2001: not a leap year
+    wr(0x07, 28); wr(0x04, 23); wr(0x02, 59); wr(0x00, 59);
+    rig.runTo(3e9);
+    expect([rd(0x07), rd(0x08)]).toEqual([1, 3]);
   });
 
   it('raises UIP only in the 244 us before each update, and updates once per second', () => {
@@ -152,7 +172,7 @@ describe('MC146818 RTC', () => {
     expect(rd(0x0a) & 0x80).toBe(0);
     wr(0x0b, 0x02);
     rig.runTo(4.1e9);
-    expect([rd(0x00), rd(0x02), rd(0x04), rd(0x07), rd(0x06)]).toEqual([0x00, 0x00, 0x00, 0x05, 0x06]);
+    expect([rd(0x00), rd(0x02), rd(0x04), rd(0x07), rd(0x06)]).toEqual([0x00, 0x00, 0x00, 0x05, 0x06]); // Friday the 5th
   });
 
   it('masks NMI with bit 7 of port 0x70', () => {
