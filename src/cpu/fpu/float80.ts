@@ -51,8 +51,8 @@ export class Float80 {
   private ae = 0; private ahi = 0; private alo = 0;
   private be = 0; private bhi = 0; private blo = 0;
   // Scratch of the long division (16-bit digits).
-  private readonly divU = new Float64Array(10);
-  private readonly divV = new Float64Array(4);
+  private readonly divU = new Int32Array(10);
+  private readonly divV = new Int32Array(4);
   // Scratch of shiftRightJam.
   private sh = 0; private sl = 0; private sx = 0;
 
@@ -366,22 +366,20 @@ export class Float80 {
       // u[j..j+4] -= qhat·v
       let carry = 0, borrow = 0;
       for (let i = 0; i < 4; i++) {
-        const p = qhat * v[i] + carry;
-        carry = Math.floor(p / 65536);
-        let t = u[i + j] - (p - carry * 65536) - borrow;
-        borrow = t < 0 ? 1 : 0;
-        if (borrow) t += 65536;
-        u[i + j] = t;
+        const p = qhat * v[i] + carry; // < 2^32
+        carry = p >>> 16;
+        const t = u[i + j] - (p & 0xffff) - borrow;
+        borrow = t >>> 31;
+        u[i + j] = t & 0xffff;
       }
       let top = u[j + 4] - carry - borrow;
       while (top < 0) { // estimate was too large: add the divisor back
         qhat--;
         let c = 0;
         for (let i = 0; i < 4; i++) {
-          let t = u[i + j] + v[i] + c;
-          c = t >= 65536 ? 1 : 0;
-          if (c) t -= 65536;
-          u[i + j] = t;
+          const t = u[i + j] + v[i] + c;
+          c = t >>> 16;
+          u[i + j] = t & 0xffff;
         }
         top += c;
       }
