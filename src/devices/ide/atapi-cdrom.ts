@@ -10,7 +10,7 @@
 
 import type { BlockDevice } from '../../disk/block-device.ts';
 import { defineState } from '../../state/state.ts';
-import { ER_ABRT, IdeDevice, Pio, ST_DRDY, ST_DRQ, ST_DSC } from './ide-device.ts';
+import { IdeDevice, Pio, ST_DRDY, ST_DRQ, ST_DSC } from './ide-device.ts';
 
 export const CD_SECTOR = 2048;
 const BUFFER_SECTORS = 32;
@@ -235,12 +235,12 @@ export class AtapiCdrom extends IdeDevice {
     this.complete();
   }
 
-  /** CHECK CONDITION: sense key in the error register's high nibble, sense kept for REQUEST SENSE. */
+  /** CHECK CONDITION: the sense key in the error register's high nibble (as QEMU and drives report it), sense kept for REQUEST SENSE. */
   private checkCondition(key: number, asc: number, ascq = 0): void {
     this.phase = Phase.Idle;
     this.setSense(key, asc, ascq);
     this.count = IR_IO | IR_COD;
-    this.fail((key << 4) | (key === SENSE_ILLEGAL_REQUEST ? ER_ABRT : 0));
+    this.fail(key << 4);
   }
 
   private setSense(key: number, asc: number, ascq = 0): void {
@@ -301,7 +301,7 @@ export class AtapiCdrom extends IdeDevice {
   private requestSense(allocation: number): void {
     const b = this.buf;
     if (this.unitAttention) { this.unitAttention = false; this.setSense(SENSE_UNIT_ATTENTION, ASC_MEDIUM_CHANGED); }
-    b[0] = 0x70; // current error, fixed format
+    b[0] = 0xf0; // valid, current error, fixed format
     b[2] = this.senseKey;
     b[7] = 10;   // additional sense length
     b[12] = this.asc;

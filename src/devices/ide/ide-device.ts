@@ -159,7 +159,7 @@ export abstract class IdeDevice {
     this.pos = start;
     this.end = start + len;
     this.pio = dir;
-    this.status = (this.status & ~(ST_BSY | ST_ERR)) | ST_DRQ | ST_DRDY;
+    this.status = ST_DRDY | ST_DSC | ST_DRQ;
     if (interrupt) this.raiseIrq();
   }
 

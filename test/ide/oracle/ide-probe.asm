@@ -1,0 +1,613 @@
+; ide-probe: a 64 KiB BIOS image that drives the PIIX IDE controller directly and writes what
+; it observes to the 0xE9 debug console as raw bytes, then exits through port 0xF4.
+; Run under QEMU (PIIX3 IDE) it gives the golden output; run under soulvm it must give the same.
+; Only behaviour the two should share is written out: register values, status sequences,
+; bus-master status, data checksums. Each test starts with a marker byte A1h, A2h, ...
+; Disk: primary master, 1 MiB. CD-ROM: secondary master, 64 sectors. See regen.ts.
+bits 16
+cpu 686
+org 0
+
+%define BM      0xc000          ; bus master registers (BAR 4)
+%define PRD     0x8000          ; PRD table (physical)
+%define DMABUF  0x10000         ; DMA buffer (physical)
+%define BUF     0x1000          ; PIO buffer (0000:1000)
+
+start:
+    cli
+    cld
+    xor ax, ax
+    mov ss, ax
+    mov sp, 0x7000
+    mov ds, ax
+    mov es, ax
+
+    ; Find the IDE function (class 0101h, prog-if 80h) on bus 0 and set it up as a BIOS would.
+    xor bx, bx
+.find:
+    mov cl, 0x08
+    call pci_read32
+    shr eax, 8
+    cmp eax, 0x010180
+    je .found
+    inc bx
+    cmp bx, 256
+    jb .find
+    mov al, 0xff
+    call emit
+    jmp done
+.found:
+    mov cl, 0x20
+    mov esi, BM | 1
+    call pci_write32
+    mov cl, 0x40
+    mov esi, 0x80008000         ; IDE decode enable, both channels (PIIX4 needs it)
+    call pci_write32
+    mov cl, 0x04
+    mov esi, 0x00000005         ; I/O space, bus master
+    call pci_write32
+
+; ---- A1: power-on registers of the primary master ----
+    mov al, 0xa1
+    call emit
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f1
+.regs1:
+    in al, dx
+    call emit
+    inc dx
+    cmp dx, 0x1f6
+    jb .regs1
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+
+; ---- A2: software reset: signatures of the ATA disk and the ATAPI CD-ROM ----
+    mov al, 0xa2
+    call emit
+    mov dx, 0x3f6
+    mov al, 0x04
+    out dx, al
+    call delay
+    xor al, al
+    out dx, al
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov dx, 0x1f1
+    in al, dx
+    call emit
+    mov dx, 0x1f2
+    in al, dx
+    call emit
+    mov dx, 0x1f3
+    in al, dx
+    call emit
+    mov dx, 0x1f4
+    in al, dx
+    call emit
+    mov dx, 0x1f5
+    in al, dx
+    call emit
+    mov dx, 0x376
+    mov al, 0x04
+    out dx, al
+    call delay
+    xor al, al
+    out dx, al
+    call wait_ready
+    mov dx, 0x176
+    mov al, 0xa0
+    out dx, al
+    mov dx, 0x171
+    in al, dx
+    call emit
+    mov dx, 0x174
+    in al, dx
+    call emit
+    mov dx, 0x175
+    in al, dx
+    call emit
+
+; ---- A3: the absent slave: status 0, registers still latch ----
+    mov al, 0xa3
+    call emit
+    mov dx, 0x1f6
+    mov al, 0xb0
+    out dx, al
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov dx, 0x1f2
+    mov al, 0x55
+    out dx, al
+    in al, dx
+    call emit
+    mov dx, 0x1f6
+    mov al, 0xa0
+    out dx, al
+
+; ---- A4: IDENTIFY DEVICE: status, capacity and geometry words ----
+    mov al, 0xa4
+    call emit
+    mov dx, 0x1f7
+    mov al, 0xec
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov di, BUF
+    mov cx, 256
+    mov dx, 0x1f0
+    rep insw
+    mov dx, 0x3f6
+    call wait_ready
+    in al, dx
+    call emit
+    mov ax, [BUF + 60*2]
+    call emitw
+    mov ax, [BUF + 61*2]
+    call emitw
+    mov ax, [BUF + 100*2]
+    call emitw
+    mov ax, [BUF + 49*2]
+    and ax, 0x0300              ; LBA and DMA supported
+    call emitw
+
+; ---- A5: READ SECTORS, LBA 1, two sectors ----
+    mov al, 0xa5
+    call emit
+    mov ax, 0x0201              ; count 2, LBA 1
+    call lba28
+    mov dx, 0x1f7
+    mov al, 0x20
+    out dx, al
+    call read_blocks_2          ; emits status around each block and the checksum
+
+; ---- A6: an unknown command is aborted ----
+    mov al, 0xa6
+    call emit
+    mov dx, 0x1f7
+    mov al, 0xff
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov dx, 0x1f1
+    in al, dx
+    call emit
+
+; ---- A7: WRITE SECTORS then read back ----
+    mov al, 0xa7
+    call emit
+    mov ax, 0x010a              ; count 1, LBA 10
+    call lba28
+    mov dx, 0x1f7
+    mov al, 0x30
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    in al, dx
+    call emit                   ; DRQ: send the data
+    push ds
+    mov ax, 0xf000
+    mov ds, ax
+    xor si, si
+    mov cx, 256
+    mov dx, 0x1f0
+    rep outsw                   ; our own first 512 bytes
+    pop ds
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov ax, 0x010a
+    call lba28
+    mov dx, 0x1f7
+    mov al, 0x20
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    mov di, BUF
+    mov cx, 256
+    mov dx, 0x1f0
+    rep insw
+    mov si, BUF
+    mov cx, 512
+    call checksum
+
+; ---- A8: SET MULTIPLE MODE 4, READ MULTIPLE 6 sectors from LBA 0 ----
+    mov al, 0xa8
+    call emit
+    mov dx, 0x1f2
+    mov al, 4
+    out dx, al
+    mov dx, 0x1f7
+    mov al, 0xc6
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    in al, dx
+    call emit
+    mov ax, 0x0600
+    call lba28
+    mov dx, 0x1f7
+    mov al, 0xc4
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov di, BUF
+    mov cx, 1024
+    mov dx, 0x1f0
+    rep insw
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov cx, 512
+    mov dx, 0x1f0
+    rep insw
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov si, BUF
+    mov cx, 3072
+    call checksum
+
+; ---- A9: READ DMA, PRD table used up exactly (512 + 512 bytes) ----
+    mov al, 0xa9
+    call emit
+    mov dword [PRD], DMABUF
+    mov dword [PRD + 4], 512
+    mov dword [PRD + 8], DMABUF + 0x1000
+    mov dword [PRD + 12], 0x80000000 | 512
+    mov ax, 0x0204              ; count 2, LBA 4
+    call dma_read
+    push ds
+    mov ax, 0x1000
+    mov ds, ax
+    xor si, si
+    mov cx, 512
+    call checksum
+    mov si, 0x1000
+    mov cx, 512
+    call checksum
+    pop ds
+
+; ---- AA: READ DMA with a PRD larger than the transfer ----
+    mov al, 0xaa
+    call emit
+    mov dword [PRD], DMABUF
+    mov dword [PRD + 4], 0x80000000 | 4096
+    mov ax, 0x0204
+    call dma_read
+
+; ---- AB: READ DMA with a PRD table too short for the transfer ----
+    mov al, 0xab
+    call emit
+    mov dword [PRD], DMABUF
+    mov dword [PRD + 4], 0x80000000 | 512
+    mov ax, 0x0404
+    call dma_read
+    mov dx, 0x3f6               ; recover with a software reset
+    mov al, 0x04
+    out dx, al
+    call delay
+    xor al, al
+    out dx, al
+    call wait_ready
+    in al, dx
+    call emit
+
+; ---- AC: ATAPI: IDENTIFY PACKET DEVICE and packet commands on the secondary master ----
+    mov al, 0xac
+    call emit
+    mov dx, 0x176
+    mov al, 0xa0
+    out dx, al
+    mov dx, 0x177
+    mov al, 0xa1
+    out dx, al
+    mov dx, 0x376
+    call wait_ready
+    mov dx, 0x177
+    in al, dx
+    call emit
+    mov di, BUF
+    mov cx, 256
+    mov dx, 0x170
+    rep insw
+    mov ax, [BUF]
+    call emitw
+    mov si, cdb_tur
+    call packet                 ; the first TEST UNIT READY (power-on unit attention?)
+    call packet_end
+    mov si, cdb_tur
+    call packet
+    call packet_end
+    mov si, cdb_readcap
+    call packet
+    call packet_data
+    call packet_end
+    mov si, cdb_read10
+    call packet
+    call packet_data
+    call packet_end
+    mov si, cdb_toc
+    call packet
+    call packet_data
+    call packet_end
+    mov si, cdb_bad
+    call packet
+    call packet_end
+    mov si, cdb_sense
+    call packet
+    call packet_data
+    call packet_end
+
+done:
+    mov al, 0xfe
+    call emit
+    xor al, al
+    out 0xf4, al
+    hlt
+    jmp done
+
+; ---- helpers ----
+
+; Emit AL to the debug console.
+emit:
+    out 0xe9, al
+    ret
+emitw:
+    call emit
+    mov al, ah
+    jmp emit
+
+; Wait until BSY clears in the status/alternate status register at DX (emit EEh on timeout).
+wait_ready:
+    push ecx
+    push ax
+    mov ecx, 0x200000
+.l: in al, dx
+    test al, 0x80
+    jz .ok
+    dec ecx
+    jnz .l
+    mov al, 0xee
+    call emit
+.ok:
+    pop ax
+    pop ecx
+    ret
+
+delay:
+    push ecx
+    mov ecx, 0x1000
+.l: dec ecx
+    jnz .l
+    pop ecx
+    ret
+
+; Set up an LBA28 address on the primary channel: AL = LBA (low byte), AH = count (as in 0x0201: 2 sectors at LBA 1).
+lba28:
+    push dx
+    push ax
+    mov dx, 0x1f2
+    mov al, ah
+    out dx, al
+    pop ax
+    push ax
+    inc dx
+    out dx, al
+    xor al, al
+    inc dx
+    out dx, al
+    inc dx
+    out dx, al
+    inc dx
+    mov al, 0xe0
+    out dx, al
+    pop ax
+    pop dx
+    ret
+
+; Two PIO data-in blocks of one sector: status before and after each, then the checksum.
+read_blocks_2:
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov di, BUF
+    mov cx, 256
+    mov dx, 0x1f0
+    rep insw
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov cx, 256
+    mov dx, 0x1f0
+    rep insw
+    mov dx, 0x3f6
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    mov si, BUF
+    mov cx, 1024
+    jmp checksum
+
+; Emit the 16-bit sum of CX bytes at DS:SI.
+checksum:
+    push bx
+    xor bx, bx
+    xor ah, ah
+.l: lodsb
+    add bx, ax
+    loop .l
+    mov ax, bx
+    pop bx
+    jmp emitw
+
+; READ DMA on the primary master: AL = LBA, AH = count; PRDs already at PRD.
+; Emits the bus master status when the interrupt bit rises (or after a time-out), the device
+; status, and the bus master status after the driver stops the engine.
+dma_read:
+    call lba28
+    mov dx, BM
+    xor al, al
+    out dx, al
+    mov dx, BM + 2
+    mov al, 0x06
+    out dx, al                  ; clear interrupt and error
+    mov dx, BM + 4
+    mov eax, PRD
+    out dx, eax
+    mov dx, 0x1f7
+    mov al, 0xc8
+    out dx, al
+    mov dx, BM
+    mov al, 0x09
+    out dx, al
+    mov dx, BM + 2
+    mov ecx, 0x400000
+.l: in al, dx
+    test al, 0x04
+    jnz .int
+    dec ecx
+    jnz .l
+.int:
+    call emit
+    mov dx, 0x3f6
+    in al, dx
+    call emit
+    mov dx, BM
+    mov al, 0x08
+    out dx, al
+    mov dx, BM + 2
+    in al, dx
+    call emit
+    mov dx, 0x1f7
+    in al, dx                   ; acknowledge the device
+    ret
+
+; Send the 12-byte packet at CS:SI to the secondary master (byte count limit 800h, PIO).
+; Emits status and interrupt reason when the drive asks for the packet.
+packet:
+    mov dx, 0x171
+    xor al, al
+    out dx, al
+    mov dx, 0x174
+    out dx, al
+    mov dx, 0x175
+    mov al, 0x08
+    out dx, al
+    mov dx, 0x177
+    mov al, 0xa0
+    out dx, al
+    mov dx, 0x376
+    call wait_ready
+    in al, dx
+    call emit
+    mov dx, 0x172
+    in al, dx
+    call emit
+    mov cx, 6
+    mov dx, 0x170
+.w: cs lodsw
+    out dx, ax
+    loop .w
+    mov dx, 0x376
+    jmp wait_ready
+
+; One data-in block: emits status, interrupt reason, byte count, the first 8 bytes and the checksum.
+packet_data:
+    mov dx, 0x177
+    in al, dx
+    call emit
+    mov dx, 0x172
+    in al, dx
+    call emit
+    mov dx, 0x174
+    in al, dx
+    mov bl, al
+    mov dx, 0x175
+    in al, dx
+    mov bh, al
+    mov ax, bx
+    call emitw
+    mov cx, bx
+    shr cx, 1
+    mov di, BUF
+    mov dx, 0x170
+    rep insw
+    mov si, BUF
+    mov cx, 8
+.e: lodsb
+    call emit
+    loop .e
+    mov si, BUF
+    mov cx, bx
+    call checksum
+    mov dx, 0x376
+    jmp wait_ready
+
+; The end of a packet command: status, interrupt reason, error.
+packet_end:
+    mov dx, 0x177
+    in al, dx
+    call emit
+    mov dx, 0x172
+    in al, dx
+    call emit
+    mov dx, 0x171
+    in al, dx
+    jmp emit
+
+pci_addr:
+    movzx eax, bx
+    shl eax, 8
+    or al, cl
+    or eax, 0x80000000
+    mov dx, 0xcf8
+    out dx, eax
+    ret
+pci_read32:
+    call pci_addr
+    mov dx, 0xcfc
+    in eax, dx
+    ret
+pci_write32:
+    call pci_addr
+    mov dx, 0xcfc
+    mov eax, esi
+    out dx, eax
+    ret
+
+cdb_tur:     db 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+cdb_readcap: db 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+cdb_read10:  db 0x28, 0, 0, 0, 0, 16, 0, 0, 1, 0, 0, 0
+cdb_toc:     db 0x43, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0
+cdb_bad:     db 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+cdb_sense:   db 0x03, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0
+
+    times 0xfff0 - ($ - $$) db 0
+reset:
+    jmp 0xf000:start
+    times 0x10000 - ($ - $$) db 0
