@@ -18,7 +18,7 @@
  * undefined and skipped. The measured agreement is printed.
  *
  * soulvm follows the oracle where it is more specific than Intel's SDM text; the notable cases:
- * FLD m32/m64 of a denormal with DE unmasked still loads; FCOM-family/FTST/FCOMI set the
+ * FLD m32/m64 of a denormal with DE unmasked still loads (as the SDM's FLD note says); FCOM-family/FTST/FCOMI set the
  * "unordered" condition codes / EFLAGS even when the invalid exception is unmasked; F2XM1 with
  * |x| > 1 (undefined) returns x; FPREM's partial step uses N = 32 + (D mod 32) quotient bits.
  */

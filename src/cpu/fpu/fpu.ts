@@ -765,7 +765,7 @@ export class Fpu {
     if (c === SNAN) { flags = IE; this.srcHi |= 0x40000000; }
     else if (denormal) flags = DE;
     this.setC1(false);
-    // An unmasked IE leaves the stack alone; an unmasked DE still loads (observed on the oracle).
+    // An unmasked IE leaves the stack alone; an unmasked DE still loads (SDM FLD note; also the oracle).
     if (!this.raise(flags) && (flags & IE)) return;
     this.top = slot;
     this.setReg(slot, this.srcSe, this.srcHi >>> 0, this.srcLo);
