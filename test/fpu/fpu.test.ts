@@ -253,6 +253,21 @@ describe('decoding', () => {
       expect(host.faults).toEqual(['UD']);
     }
   });
+  it('#UD comes before a pending exception and leaves FIP alone', () => {
+    fldcw(0x037b);
+    run(FLD1); run(FLDZ); exec(fpu, 0xd8, 0xf9); // pending ZE
+    const fip = fpu.fip;
+    host.faults = [];
+    expect(() => fpu.execute(0xdb, 0x08, 3, 0x100, true, 0x7777, 8, 16)).toThrow(Fault); // FISTTP m32
+    expect([host.faults, fpu.fip]).toEqual([['UD'], fip]);
+  });
+  it('the P6 aliases: FCOMP5 (DE D0+i) pops, FCOM2 (DC D0+i) does not', () => {
+    run(FLD1); run(FLDZ); run(FLDZ);
+    exec(fpu, 0xdc, 0xd1);
+    expect((fpu.statusWord >> 11) & 7).toBe(5);
+    exec(fpu, 0xde, 0xd1);
+    expect([(fpu.statusWord >> 11) & 7, fpu.statusWord & 0x4500]).toEqual([6, 0x4000]); // 0 = 0: C3
+  });
   it('FENI/FDISI/FSETPM are no-ops; FCMOVcc reads EFLAGS', () => {
     run(FLD1); run(FLDPI);
     for (const m of [0xe0, 0xe1, 0xe4]) exec(fpu, 0xdb, m);

@@ -58,6 +58,31 @@ const CONSTANTS: ReadonlyArray<readonly [number, number, number, number]> = [
   [0, 0, 0, 0], // FLDZ
 ];
 
+/**
+ * Undefined x87 encodings, indexed by (opcode & 7) << 8 | modrm. They raise #UD before any
+ * pending-exception check (SDM vol. 3 §19.18.6.6). FISTTP (SSE3) is among them: CPUID does not
+ * claim SSE3. The P6's undocumented aliases (FXCH4/7, FSTP1/8/9, FCOM2, FCOMP3/5, FFREEP) are defined.
+ */
+const UNDEFINED = (() => {
+  const t = new Uint8Array(2048);
+  for (let op = 0; op < 8; op++) for (let modrm = 0; modrm < 256; modrm++) {
+    const reg = (modrm >> 3) & 7, rm = modrm & 7, mem = modrm < 0xc0;
+    let undef: boolean;
+    if (mem) undef = (op === 1 && reg === 1) || (op === 3 && (reg === 1 || reg === 4 || reg === 6)) || (op === 5 && (reg === 1 || reg === 5)) || (op === 7 && reg === 1);
+    else switch (op) {
+      case 1: undef = (reg === 2 && rm !== 0) || (reg === 4 && (rm === 2 || rm === 3 || rm >= 6)) || (reg === 5 && rm === 7); break;
+      case 2: undef = reg >= 4 && modrm !== 0xe9; break;
+      case 3: undef = (reg === 4 && rm > 4) || reg === 7; break;
+      case 5: undef = reg >= 6; break;
+      case 6: undef = reg === 3 && rm !== 1; break;
+      case 7: undef = (reg === 4 && rm !== 0) || reg === 7; break;
+      default: undef = false;
+    }
+    t[(op << 8) | modrm] = undef ? 1 : 0;
+  }
+  return t;
+})();
+
 /** Saved-state layout: every field listed once; save and restore both walk this list. */
 export const FPU_STATE_VERSION = 1;
 const STATE_SCALARS = ['cw', 'swBits', 'top', 'tagValid', 'fip', 'fcs', 'fdp', 'fds', 'fop', 'mxcsr', 'ferr'] as const;
@@ -295,6 +320,7 @@ export class Fpu {
    */
   execute(opcode: number, modrm: number, seg: number, offset: number, o32: boolean, ip: number, csSelector: number, dsSelector: number): void {
     const mod = modrm >>> 6, reg = (modrm >>> 3) & 7, rm = modrm & 7;
+    if (UNDEFINED[((opcode & 7) << 8) | modrm] || (opcode & 0xf8) !== 0xd8) return this.host.raiseInvalidOpcode();
     if (mod !== 3) {
       // Non-waiting and control instructions with memory operands.
       if (opcode === 0xd9 && reg >= 4) {
@@ -519,7 +545,7 @@ export class Fpu {
   /** D8/DC/DE register forms. `toSti`: destination ST(i) (DC/DE), else ST(0). */
   private arithReg(reg: number, rm: number, toSti: boolean, pop: boolean): void {
     const p0 = this.top, pi = this.phys(rm);
-    if (reg === 2 || reg === 3) return this.fcom(rm, false, reg === 3 ? 1 : 0); // FCOM/FCOMP (and DC/DE aliases)
+    if (reg === 2 || reg === 3) return this.fcom(rm, false, reg === 3 || pop ? 1 : 0); // FCOM/FCOMP, aliases FCOM2 FCOMP3 FCOMP5
     const dst = toSti ? pi : p0;
     if (this.empty(p0) || this.empty(pi)) {
       if (!this.stackUnderflow()) return;
