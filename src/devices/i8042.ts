@@ -147,7 +147,7 @@ export class I8042 {
   readonly auxQueue = new ByteFifo(4);
   status = UNLOCKED;
   commandByte = KBD_INT | SYS_FLAG | TRANSLATE;
-  outputPort = 0x03;          // bit 0: not in reset; bit 1: A20
+  outputPort = 0xcf;          // bit 0: not in reset; bit 1: A20; 6-7: keyboard clock and data idle high
   output = 0;                 // the output buffer
   outputFrom = FROM_CONTROLLER;
   pendingCommand = 0;         // controller command waiting for a data byte
@@ -173,7 +173,7 @@ export class I8042 {
     this.replies.clear(); this.auxQueue.clear();
     this.status = UNLOCKED;
     this.commandByte = KBD_INT | SYS_FLAG | TRANSLATE;
-    this.outputPort = 0x03; // running, A20 on (see a20.ts)
+    this.outputPort = 0xcf; // running, A20 on (see a20.ts)
     this.a20.set('keyboard', true);
     this.pendingCommand = 0; this.releasePending = false;
     this.ram.fill(0);
@@ -238,7 +238,7 @@ export class I8042 {
         return;
       case 0x60: this.setCommandByte(v); return;
       case 0xd1: this.writeOutputPort(v); return;
-      case 0xd2: this.keyboard.sendScancodes([v]); return; // appears as keyboard data
+      case 0xd2: this.reply(v); return; // as if from the keyboard, untranslated (as QEMU does)
       case 0xd3: this.auxQueue.push(v); this.fill(); return;
       case 0xd4: this.auxQueue.push(0xfe); this.fill(); return; // no aux device
       default:
@@ -281,7 +281,11 @@ export class I8042 {
       case 0xad: this.commandByte |= KBD_DISABLED; break;
       case 0xae: this.commandByte &= ~KBD_DISABLED; this.fill(); break;
       case 0xc0: this.reply(0xa0); break;                     // input port: keyboard not inhibited, no jumper
-      case 0xd0: this.reply(this.outputPort | (this.status & OBF ? 0x10 : 0)); break;
+      case 0xd0: { // bits 4/5 show the output buffer full for keyboard / aux
+        const full = this.status & OBF ? (this.status & AUXB ? 0x20 : 0x10) : 0;
+        this.reply((this.outputPort & ~0x30) | full);
+        break;
+      }
       case 0xd1: case 0xd2: case 0xd3: case 0xd4: this.pendingCommand = v; break;
       case 0xdd: this.writeOutputPort(this.outputPort & ~2); break; // A20 off
       case 0xdf: this.writeOutputPort(this.outputPort | 2); break;  // A20 on

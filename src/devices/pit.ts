@@ -31,7 +31,8 @@ const fromBcd = (v: number): number => ((v >> 12) & 0xf) * 1000 + ((v >> 8) & 0x
 
 /** One 8254 counter. Times are in PIT ticks. */
 export class PitCounter {
-  mode = 0;
+  mode = 0;               // 0-5 (6 and 7 act as 2 and 3)
+  modeBits = 0;           // M2-M0 as written, for the status byte
   bcd = false;
   access = 3;             // RW bits: 1 = LSB, 2 = MSB, 3 = LSB then MSB
   count = 0;              // count register (CR) as written, BCD if bcd
@@ -55,7 +56,7 @@ export class PitCounter {
   latchedStatus = 0;
 
   static readonly state: StateDesc = defineState('i8254-counter', 1, {
-    mode: { type: 'u8', max: 5 }, bcd: 'bool', access: { type: 'u8', max: 3 }, count: 'u16', hasCount: 'bool',
+    mode: { type: 'u8', max: 5 }, modeBits: { type: 'u8', max: 7 }, bcd: 'bool', access: { type: 'u8', max: 3 }, count: 'u16', hasCount: 'bool',
     gate: 'bool', running: 'bool', baseTick: 'f64', startValue: 'u32', held: 'u32', outHigh: 'bool',
     strobeDone: 'bool', switchTick: 'f64', nextPeriod: 'u32', nullCountUntil: 'f64', writeMsbNext: 'bool',
     writeLsb: 'u8', readMsbNext: 'bool', latchedBytes: { type: 'u8', max: 2 }, latchedCount: 'u16',
@@ -63,7 +64,7 @@ export class PitCounter {
   });
 
   reset(): void {
-    this.mode = 0; this.bcd = false; this.access = 3; this.count = 0; this.hasCount = false;
+    this.mode = 0; this.modeBits = 0; this.bcd = false; this.access = 3; this.count = 0; this.hasCount = false;
     this.gate = true; this.running = false; this.baseTick = 0; this.startValue = 0; this.held = 0;
     this.outHigh = false; this.strobeDone = false; this.switchTick = -1; this.nextPeriod = 0;
     this.nullCountUntil = -1; this.writeMsbNext = false; this.writeLsb = 0; this.readMsbNext = false;
@@ -138,7 +139,7 @@ export class PitCounter {
   }
 
   private status(t: number): number {
-    return (this.out(t) ? 0x80 : 0) | (t < this.nullCountUntil ? 0x40 : 0) | (this.access << 4) | (this.mode << 1) | (this.bcd ? 1 : 0);
+    return (this.out(t) ? 0x80 : 0) | (t < this.nullCountUntil ? 0x40 : 0) | (this.access << 4) | (this.modeBits << 1) | (this.bcd ? 1 : 0);
   }
 
   latchCount(t: number): void {
@@ -158,8 +159,8 @@ export class PitCounter {
   control(v: number, t: number): void {
     this.held = this.value(t); // CE stops where it is
     this.access = (v >> 4) & 3;
-    this.mode = (v >> 1) & 7;
-    if (this.mode > 5) this.mode -= 4; // 6 and 7 are 2 and 3
+    this.modeBits = (v >> 1) & 7;
+    this.mode = this.modeBits > 5 ? this.modeBits - 4 : this.modeBits; // 6 and 7 are 2 and 3
     this.bcd = (v & 1) !== 0;
     this.running = false;
     this.hasCount = false;
@@ -240,6 +241,7 @@ export class PitCounter {
     this.startValue = value;
     this.running = counting;
     this.switchTick = -1;
+    if (!counting) this.held = value % this.modulus; // loaded, waiting for GATE
   }
 
   setGate(level: boolean, t: number): void {

@@ -1,9 +1,10 @@
 // Motorola MC146818 real-time clock and CMOS RAM (ports 0x70/0x71), IRQ8.
 //
-// The time of day is held as binary fields, as the chip's counters hold it, and shown in the
-// format register B asks for (BCD or binary, 12 or 24 hours). It advances with virtual time by
-// one update cycle per second, carrying seconds into minutes … years as the chip does (so a
-// guest setting the date field by field never sees it normalized behind its back). UIP is high during the 244 us before each update (datasheet
+// The time registers hold bytes in the format register B selected when they were written (BCD
+// or binary, 12 or 24 hours), as on the chip: changing the format does not convert them. Each
+// update cycle (once a second of virtual time) advances them in the current format, carrying
+// seconds into minutes … years; the century byte 0x32 (CMOS RAM on a PC) is carried too, as
+// QEMU does, so that the full year stays right. UIP is high during the 244 us before each update (datasheet
 // "UIP bit": when UIP is 0 the update will not occur for at least 244 us).
 // References: MC146818A datasheet, "Address map", "Register A-D", "Update cycle",
 // "Interrupts"; IBM AT CMOS layout for bytes 0x0E-0x3F.
@@ -51,8 +52,7 @@ export interface RtcOptions {
   localTime?: boolean;
 }
 
-const isTimeRegister = (reg: number): boolean =>
-  reg === SEC || reg === MIN || reg === HOUR || (reg >= DAY_OF_WEEK && reg <= YEAR) || reg === CENTURY;
+const TIME_REGISTERS = [SEC, MIN, HOUR, DAY_OF_WEEK, DAY, MONTH, YEAR, CENTURY];
 const toBcd = (v: number): number => (((v / 10) | 0) << 4) | (v % 10);
 const fromBcd = (v: number): number => (v >> 4) * 10 + (v & 0x0f);
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -60,13 +60,10 @@ const UPDATE_NS = 1e9;
 const UIP_NS = 244_000;
 
 export class Rtc {
-  /** CMOS RAM. The time registers live in `time`; their bytes here are unused. */
+  /** CMOS RAM, time registers included. */
   readonly cmos = new Uint8Array(128);
   index = 0;
   nmiMasked = true;
-  /** Time of day in binary, indexed by register number (0 s, 2 min, 4 h (0-23), 6 day of week
-   *  (1-7, Sunday 1), 7 day, 8 month, 9 year (0-99)); CENTURY's value at index 0x0a. */
-  readonly time = new Uint8Array(11);
   /** Virtual ns of the next update cycle; the divider's one-second phase. */
   nextUpdate = 0;
   /** Virtual ns at which the divider started: the periodic interrupt's phase. */
@@ -77,7 +74,7 @@ export class Rtc {
   private readonly periodicTimer: Timer;
 
   readonly stateDesc: StateDesc = defineState('rtc', 1, {
-    cmos: { bytes: 128 }, index: { type: 'u8', max: 0x7f }, nmiMasked: 'bool', time: { bytes: 11 }, nextUpdate: 'f64',
+    cmos: { bytes: 128 }, index: { type: 'u8', max: 0x7f }, nmiMasked: 'bool', nextUpdate: 'f64',
     dividerStart: 'f64', periodsSeen: 'f64', updateTimer: 'timer', periodicTimer: 'timer',
   }, { postLoad: (r: Rtc) => { if (r.cmos[REG_C] & IRQF) r.irq.raise(); else r.irq.lower(); } });
 
@@ -90,11 +87,12 @@ export class Rtc {
     const start = options.startTime ?? new Date();
     const ms = start.getTime();
     const local = options.localTime ? -start.getTimezoneOffset() * 60_000 : 0;
-    const d = new Date(ms + local);
-    this.time.set([d.getUTCSeconds(), 0, d.getUTCMinutes(), 0, d.getUTCHours(), 0, d.getUTCDay() + 1, d.getUTCDate(),
-      d.getUTCMonth() + 1, d.getUTCFullYear() % 100, Math.floor(d.getUTCFullYear() / 100)]);
     this.cmos[REG_A] = 0x26;
     this.cmos[REG_B] = HOURS_24;
+    const d = new Date(ms + local);
+    const fields = [d.getUTCSeconds(), d.getUTCMinutes(), d.getUTCHours(), d.getUTCDay() + 1, d.getUTCDate(),
+      d.getUTCMonth() + 1, d.getUTCFullYear() % 100, Math.floor(d.getUTCFullYear() / 100)];
+    TIME_REGISTERS.forEach((reg, i) => { this.cmos[reg] = toBcd(fields[i]); });
     this.cmos[REG_D] = 0x80;
     const now = scheduler.now();
     this.dividerStart = now;
@@ -113,11 +111,8 @@ export class Rtc {
 
   // ---- BIOS helpers ----
 
-  /** A CMOS byte as the guest would read it (time registers included), without side effects. */
-  readCmos(index: number): number {
-    index &= 0x7f;
-    return isTimeRegister(index) ? this.timeRegister(index) : this.cmos[index];
-  }
+  /** A CMOS byte, without the side effects of a guest read. */
+  readCmos(index: number): number { return this.cmos[index & 0x7f]; }
   writeCmos(index: number, value: number): void { this.cmos[index & 0x7f] = value; }
 
   /** Fill the memory size bytes for `ramBytes` of RAM below 4 GiB and `highRamBytes` above it. */
@@ -183,36 +178,34 @@ export class Rtc {
     return (this.decode(v & 0x7f) % 12) + (v & 0x80 ? 12 : 0);
   }
 
-  private timeRegister(reg: number): number {
-    if (reg === HOUR) return this.encodeHour(this.time[HOUR]);
-    return this.encode(this.time[reg === CENTURY ? 0x0a : reg]);
-  }
-
-  private setTimeRegister(reg: number, v: number): void {
-    if (reg === HOUR) this.time[HOUR] = this.decodeHour(v);
-    else this.time[reg === CENTURY ? 0x0a : reg] = this.decode(v);
-  }
-
-  /** One second later, with the carries of the chip's counters (leap years included). */
+  /** One second later, counting in the current format with the chip's carries (leap years included). */
   private tick(): void {
-    const t = this.time;
-    if (++t[SEC] < 60) return;
-    t[SEC] = 0;
-    if (++t[MIN] < 60) return;
-    t[MIN] = 0;
-    if (++t[HOUR] < 24) return;
-    t[HOUR] = 0;
-    t[DAY_OF_WEEK] = t[DAY_OF_WEEK] >= 7 ? 1 : t[DAY_OF_WEEK] + 1;
-    const year = t[0x0a] * 100 + t[YEAR];
-    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-    const days = t[MONTH] === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[t[MONTH]] ?? 31;
-    if (++t[DAY] <= days) return;
-    t[DAY] = 1;
-    if (++t[MONTH] <= 12) return;
-    t[MONTH] = 1;
-    if (++t[YEAR] < 100) return;
-    t[YEAR] = 0;
-    t[0x0a] = (t[0x0a] + 1) & 0xff;
+    const c = this.cmos;
+    let sec = this.decode(c[SEC]), min = this.decode(c[MIN]), hour = this.decodeHour(c[HOUR]);
+    let dow = this.decode(c[DAY_OF_WEEK]), day = this.decode(c[DAY]), month = this.decode(c[MONTH]);
+    let year = this.decode(c[YEAR]), century = this.decode(c[CENTURY]);
+    if (++sec >= 60) {
+      sec = 0;
+      if (++min >= 60) {
+        min = 0;
+        if (++hour >= 24) {
+          hour = 0;
+          dow = dow >= 7 ? 1 : dow + 1;
+          const full = century * 100 + year;
+          const leap = full % 4 === 0 && (full % 100 !== 0 || full % 400 === 0);
+          if (++day > (month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month] ?? 31)) {
+            day = 1;
+            if (++month > 12) {
+              month = 1;
+              if (++year >= 100) { year = 0; century = (century + 1) % 100; }
+            }
+          }
+        }
+      }
+    }
+    c[SEC] = this.encode(sec); c[MIN] = this.encode(min); c[HOUR] = this.encodeHour(hour);
+    c[DAY_OF_WEEK] = this.encode(dow); c[DAY] = this.encode(day); c[MONTH] = this.encode(month);
+    c[YEAR] = this.encode(year); c[CENTURY] = this.encode(century);
   }
 
   /** The update cycle at virtual time `at`: advance a second, check the alarm, set UF. */
@@ -222,9 +215,14 @@ export class Rtc {
     if (this.cmos[REG_B] & SET) return; // updates inhibited while SET
     this.tick();
     let flags = UF;
-    const alarm = (reg: number, now: number) => { const a = this.cmos[reg]; return (a & 0xc0) === 0xc0 || a === now; };
-    if (alarm(SEC_ALARM, this.timeRegister(SEC)) && alarm(MIN_ALARM, this.timeRegister(MIN)) && alarm(HOUR_ALARM, this.timeRegister(HOUR))) flags |= AF;
+    if (this.alarmMatches(SEC_ALARM, SEC) && this.alarmMatches(MIN_ALARM, MIN) && this.alarmMatches(HOUR_ALARM, HOUR)) flags |= AF;
     this.setFlags(flags);
+  }
+
+  /** An alarm byte matches its time register, in the current format; 0xC0-0xFF match anything. */
+  private alarmMatches(alarmReg: number, timeReg: number): boolean {
+    const a = this.cmos[alarmReg];
+    return (a & 0xc0) === 0xc0 || a === this.cmos[timeReg];
   }
 
   private periodic(at: number): void {
@@ -261,7 +259,6 @@ export class Rtc {
   }
 
   read(reg: number): number {
-    if (isTimeRegister(reg)) return this.timeRegister(reg);
     switch (reg) {
       case REG_A: {
         const uip = this.dividerRunning && !(this.cmos[REG_B] & SET) && this.nextUpdate - this.scheduler.now() <= UIP_NS;
@@ -280,7 +277,6 @@ export class Rtc {
   }
 
   write(reg: number, v: number): void {
-    if (isTimeRegister(reg)) { this.setTimeRegister(reg, v); return; }
     switch (reg) {
       case REG_A: {
         const wasRunning = this.dividerRunning;

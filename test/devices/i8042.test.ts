@@ -49,7 +49,7 @@ describe('8042 keyboard controller', () => {
   it('switches A20 through the output port, 0xDD/0xDF and port 0x92 together', () => {
     const { rig, mem, cmd, drain } = setup();
     expect(mem.a20Enabled).toBe(true);                      // on at power-on
-    cmd(0xd0); expect(drain()).toEqual([0x03]);
+    cmd(0xd0); expect(drain()).toEqual([0xcf]);
     cmd(0xdd);
     expect(mem.a20Enabled).toBe(false);
     mem.write8(0x100000, 0x11);

@@ -1,22 +1,9 @@
 // The legacy devices wired as in a PC, driven by the real CPU through the run loop that
 // clock.ts describes: a real-mode program programs the PIC and PIT, halts, and counts IRQ0s.
 import { describe, expect, it } from 'vitest';
-import { IoBus } from '../../src/bus/io.ts';
-import { irqLine } from '../../src/bus/interrupts.ts';
-import { MemoryBus } from '../../src/bus/memory.ts';
-import { Cpu, Stop } from '../../src/cpu/cpu.ts';
-import { A20Gate } from '../../src/devices/a20.ts';
-import { MemoryBackend } from '../../src/devices/char-backend.ts';
-import { DebugConsole } from '../../src/devices/debugcon.ts';
-import { I8042 } from '../../src/devices/i8042.ts';
-import { PicPair } from '../../src/devices/pic.ts';
-import { Pit } from '../../src/devices/pit.ts';
-import { Port92 } from '../../src/devices/port92.ts';
-import { Rtc } from '../../src/devices/rtc.ts';
-import { COM_PORTS, Uart } from '../../src/devices/uart.ts';
-import { Vga } from '../../src/devices/vga.ts';
-import { Clock, Scheduler } from '../../src/machine/clock.ts';
-import { saveAll, type Stateful } from '../../src/state/state.ts';
+import { Stop } from '../../src/cpu/cpu.ts';
+import { saveAll } from '../../src/state/state.ts';
+import { buildPc } from './pc.ts';
 
 /** A tiny 16-bit assembler: bytes, plus 'rel8:label' and 'abs16:label' fix-ups. */
 function assemble(origin: number, build: (emit: (...b: (number | string)[]) => void, label: (name: string) => void) => void): Uint8Array {
@@ -39,47 +26,6 @@ function assemble(origin: number, build: (emit: (...b: (number | string)[]) => v
     else { bytes[at] = (origin + target) & 0xff; bytes[at + 1] = (origin + target) >> 8; }
   }
   return Uint8Array.from(bytes);
-}
-
-function buildPc(program: Uint8Array) {
-  const clock = new Clock({ mode: 'deterministic', nsPerInstruction: 1 });
-  const scheduler = new Scheduler(clock);
-  const mem = new MemoryBus(2 << 20);
-  const io = new IoBus();
-  const cpu = new Cpu(mem, io);
-  const resets: string[] = [];
-  const pic = new PicPair(io, () => cpu.interruptPending());
-  cpu.pic = pic;
-  const a20 = new A20Gate(mem);
-  const serial = new MemoryBackend();
-  const debug = new MemoryBackend();
-  const devices: Stateful[] = [
-    clock,
-    pic,
-    new Pit(io, irqLine(pic, 0), scheduler),
-    new Rtc(io, irqLine(pic, 8), scheduler, { startTime: new Date(Date.UTC(2024, 0, 1)) }),
-    new I8042(io, irqLine(pic, 1), irqLine(pic, 12), a20, () => resets.push('kbc')),
-    new Port92(io, a20, () => resets.push('port92')),
-    ...COM_PORTS.map(({ base, irq }, i) => new Uart(io, base, irqLine(pic, irq), scheduler, i === 0 ? serial : new MemoryBackend())),
-    new Vga(io, mem, scheduler),
-    new DebugConsole(io, debug),
-  ];
-  // ROM: 4 KiB at 0xFF000 and below 4 GiB; code at F000:F000, reset vector jumps there.
-  const rom = new Uint8Array(4096);
-  rom.set(program, 0);
-  rom.set([0xea, 0x00, 0xf0, 0x00, 0xf0], 0xff0);
-  mem.mapRom(rom, 0xff000, 0xfffff000);
-  /** The run loop of clock.ts, until the CPU halts with interrupts off. */
-  const run = (maxNs: number) => {
-    while (clock.now() < maxNs) {
-      const n = cpu.run(clock.instructionsUntil(Math.min(scheduler.nextDeadline(), maxNs)));
-      clock.advance(n);
-      if (cpu.stopReason === Stop.HaltNoIrq) return;
-      if (cpu.stopReason === Stop.Halt) clock.idle(Math.min(scheduler.nextDeadline(), maxNs));
-      scheduler.runDue();
-    }
-  };
-  return { clock, mem, io, cpu, run, serial, debug, devices, resets };
 }
 
 describe('legacy PC devices with the real CPU', () => {
@@ -106,7 +52,11 @@ describe('legacy PC devices with the real CPU', () => {
       e(0xff, 0x06, 0x00, 0x05);                                          // inc word [0x500]
       e(0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);                        // push ax; EOI; pop ax; iret
     });
-    const pc = buildPc(program);
+    // ROM: 4 KiB at 0xFF000 and below 4 GiB; code at F000:F000, reset vector jumps there.
+    const rom = new Uint8Array(4096);
+    rom.set(program, 0);
+    rom.set([0xea, 0x00, 0xf0, 0x00, 0xf0], 0xff0);
+    const pc = buildPc(rom);
     pc.run(1e9);
     expect(pc.cpu.stopReason).toBe(Stop.HaltNoIrq);
     expect(pc.mem.read16(0x500)).toBe(10);

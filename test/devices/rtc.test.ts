@@ -25,20 +25,23 @@ describe('MC146818 RTC', () => {
     expect(rd(0x0d)).toBe(0x80);
   });
 
-  it('switches to binary and 12-hour formats, and takes writes in the current format', () => {
-    const { rd, wr } = setup();
-    wr(0x0b, 0x04);                                         // binary, 12 h
-    expect(rd(0x04)).toBe(5);
-    wr(0x04, 0x80 | 11);                                    // 11 PM
-    expect(rd(0x04)).toBe(0x8b);
-    wr(0x0b, 0x06);
-    expect(rd(0x04)).toBe(23);
-    wr(0x0b, 0x02);                                         // BCD, 24 h
-    wr(0x09, 0x99); wr(0x32, 0x19);
-    expect(rd(0x09)).toBe(0x99);
-    expect(rd(0x32)).toBe(0x19);
-    wr(0x06, 0x02);                                         // day of week is a register of its own
-    expect(rd(0x06)).toBe(0x02);
+  it('keeps register bytes as written when the format changes, and counts in the current format', () => {
+    const { rig, rd, wr } = setup();
+    wr(0x0b, 0x06);                                         // binary, 24 h: bytes are not converted
+    expect(rd(0x04)).toBe(0x05);
+    expect(rd(0x09)).toBe(0x21);
+    wr(0x0b, 0x84);                                         // SET, binary, 12 h
+    wr(0x04, 0x0b); wr(0x02, 59); wr(0x00, 59);             // 11:59:59 AM
+    wr(0x07, 4); wr(0x08, 3); wr(0x09, 21); wr(0x06, 5);
+    wr(0x0b, 0x04);
+    rig.runTo(1e9);
+    expect([rd(0x04), rd(0x02), rd(0x00)]).toEqual([0x8c, 0, 0]); // 12 PM
+    wr(0x0b, 0x84); wr(0x04, 0x8b); wr(0x02, 59); wr(0x00, 59); wr(0x0b, 0x04); // 11:59:59 PM
+    rig.runTo(2e9);
+    expect([rd(0x04), rd(0x07), rd(0x06)]).toEqual([0x0c, 5, 6]); // 12 AM, next day, Friday
+    wr(0x0b, 0x80); wr(0x04, 0x92); wr(0x02, 0x59); wr(0x00, 0x59); wr(0x0b, 0x00); // BCD 12:59:59 PM
+    rig.runTo(3e9);
+    expect(rd(0x04)).toBe(0x81);                            // 1 PM
   });
 
   it('carries across month, leap day and century ends, and keeps a date set field by field', () => {
