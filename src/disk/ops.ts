@@ -185,6 +185,9 @@ export function merge(childPath: string, opts: MergeOptions = {}): { parentPath:
     if (child.type !== 'differencing') throw new DiskError('bad-format', childPath, 'not a differencing disk: nothing to merge');
     parentPath = child.parentPath!;
     const parent = child.parent!;
+    if (child.sectorCount > parent.sectorCount) {
+      throw new DiskError('unsupported', childPath, `the child (${child.sectorCount * SECTOR_SIZE} bytes) is larger than its parent: resize ${parentPath} first`);
+    }
     const buf = new Uint8Array(child.blockSize);
     for (let b = 0; b < child.blockCount; b++) {
       for (const [first, count] of child.presentRuns(b)) {

@@ -257,32 +257,34 @@ export class VhdDisk implements BlockDevice {
   read(sector: number, buf: Uint8Array): void {
     const count = checkRange(this, this.path, sector, buf);
     if (this.type === 'fixed') { preadFull(this.fd, buf, sector * SECTOR_SIZE); return; }
-    const spb = this.sectorsPerBlock;
-    let off = 0;
-    while (off < count) {
-      const s = sector + off;
-      const block = Math.floor(s / spb);
-      const first = s - block * spb;
-      const run = Math.min(count - off, spb - first);
+    this.eachBlock(sector, count, (block, first, off, run) => {
       const e = this.bat[block];
-      if (e === UNUSED_ENTRY) {
-        this.readAbsent(s, buf, off, run);
-      } else {
-        const bm = this.bitmapOf(block);
-        const data = e * SECTOR_SIZE + this.bitmapBytes;
-        let i = 0;
-        while (i < run) {
-          const present = bitAt(bm, first + i);
-          let j = i + 1;
-          while (j < run && bitAt(bm, first + j) === present) j++;
-          if (present) {
-            preadFull(this.fd, buf.subarray((off + i) * SECTOR_SIZE, (off + j) * SECTOR_SIZE), data + (first + i) * SECTOR_SIZE);
-          } else {
-            this.readAbsent(s + i, buf, off + i, j - i);
-          }
-          i = j;
+      if (e === UNUSED_ENTRY) { this.readAbsent(sector + off, buf, off, run); return; }
+      // Runs of sectors the block holds are read from it, the others from the parent.
+      const bm = this.bitmapOf(block);
+      const data = e * SECTOR_SIZE + this.bitmapBytes;
+      for (let i = 0; i < run;) {
+        const present = bitAt(bm, first + i);
+        let j = i + 1;
+        while (j < run && bitAt(bm, first + j) === present) j++;
+        if (present) {
+          preadFull(this.fd, buf.subarray((off + i) * SECTOR_SIZE, (off + j) * SECTOR_SIZE), data + (first + i) * SECTOR_SIZE);
+        } else {
+          this.readAbsent(sector + off + i, buf, off + i, j - i);
         }
+        i = j;
       }
+    });
+  }
+
+  /** Split sectors sector..sector+count-1 into runs within one block each. */
+  private eachBlock(sector: number, count: number, piece: (block: number, first: number, off: number, run: number) => void): void {
+    const spb = this.sectorsPerBlock;
+    for (let off = 0; off < count;) {
+      const block = Math.floor((sector + off) / spb);
+      const first = sector + off - block * spb;
+      const run = Math.min(count - off, spb - first);
+      piece(block, first, off, run);
       off += run;
     }
   }
@@ -302,22 +304,14 @@ export class VhdDisk implements BlockDevice {
     if (this.readOnly) throw new DiskError('read-only', this.path, 'the disk is open read-only');
     const count = checkRange(this, this.path, sector, data);
     if (this.type === 'fixed') { pwriteFull(this.fd, data, sector * SECTOR_SIZE); return; }
-    const spb = this.sectorsPerBlock;
-    let off = 0;
-    while (off < count) {
-      const s = sector + off;
-      const block = Math.floor(s / spb);
-      const first = s - block * spb;
-      const run = Math.min(count - off, spb - first);
+    this.eachBlock(sector, count, (block, first, off, run) => {
       const chunk = data.subarray(off * SECTOR_SIZE, (off + run) * SECTOR_SIZE);
       // Zeros written to an unallocated block of a dynamic disk change nothing a reader sees.
-      if (this.bat[block] !== UNUSED_ENTRY || this.type === 'differencing' || !isZero(chunk)) {
-        if (this.bat[block] === UNUSED_ENTRY) this.allocate(block);
-        pwriteFull(this.fd, chunk, this.bat[block] * SECTOR_SIZE + this.bitmapBytes + first * SECTOR_SIZE);
-        this.markPresent(block, first, run);
-      }
-      off += run;
-    }
+      if (this.bat[block] === UNUSED_ENTRY && this.type === 'dynamic' && isZero(chunk)) return;
+      if (this.bat[block] === UNUSED_ENTRY) this.allocate(block);
+      pwriteFull(this.fd, chunk, this.bat[block] * SECTOR_SIZE + this.bitmapBytes + first * SECTOR_SIZE);
+      this.markPresent(block, first, run);
+    });
   }
 
   flush(): void {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DiskError, VhdDisk, check, createVhd, info, openDisk } from '../../src/disk/index.ts';
 import { decodeHeader, encodeHeader } from '../../src/disk/vhd-format.ts';
+import { newFooter, parentRecord, writeNewFile } from '../../src/disk/vhd.ts';
 import { rng, soulvm, tempDir } from './helpers.ts';
 
 const dir = tempDir('bad');
@@ -247,4 +248,29 @@ describe('differencing chains', () => {
     expect(i.type).toBe('differencing');
     expect(i.parent?.error).toMatch(/not found/);
   });
+});
+
+describe('parent locators', () => {
+  // Each form alone finds the parent: the child sits in a subdirectory, so neither the parent's
+  // bare name beside the child nor any other locator would.
+  for (const code of ['W2ru', 'W2ku', 'MacX']) {
+    it(`${code} alone resolves the parent`, () => {
+      const base = dynamicDisk(`loc-${code}.vhd`);
+      const sub = path.join(dir, `loc-${code}`);
+      fs.mkdirSync(sub);
+      const child = path.join(sub, 'child.vhd');
+      const p = VhdDisk.open(base, { readOnly: true });
+      const record = parentRecord(child, base, p);
+      p.close();
+      record.locators = record.locators.filter((l) => l.code === code);
+      writeNewFile(child, { footer: newFooter('differencing', 4 << 20), blockSize: 65536, parent: record });
+      const d = VhdDisk.open(child);
+      expect(d.parentPath).toBe(base);
+      d.close();
+      record.locators = [];
+      const orphan = path.join(sub, 'orphan.vhd');
+      writeNewFile(orphan, { footer: newFooter('differencing', 4 << 20), blockSize: 65536, parent: record });
+      expect(() => VhdDisk.open(orphan)).toThrow(/not found/);
+    });
+  }
 });

@@ -159,6 +159,25 @@ describe('differencing chains against the model', () => {
   }
 });
 
+describe('ISO images', () => {
+  it('read in 2048-byte sectors, refuse writes, convert to raw', () => {
+    const iso = path.join(dir, 'cd.iso');
+    const data = rng(7).bytes(2048 * 37);
+    fs.writeFileSync(iso, data);
+    const d = openDisk(iso);
+    expect([d.sectorSize, d.sectorCount, d.readOnly]).toEqual([2048, 37, true]);
+    const buf = new Uint8Array(2048 * 3);
+    d.read(10, buf);
+    expect(sameBytes(buf, data.subarray(2048 * 10, 2048 * 13))).toBe(true);
+    expect(() => d.write(0, buf)).toThrow(/read-only/);
+    expect(() => d.read(36, buf)).toThrow(/outside the disk/);
+    d.close();
+    const raw = path.join(dir, 'cd.img');
+    convert(iso, raw);
+    expect(sameBytes(fs.readFileSync(raw), data)).toBe(true);
+  });
+});
+
 describe('undo disks', () => {
   it('discard leaves the base untouched; commit merges and removes the undo disk', () => {
     const r = rng(99);

@@ -11,13 +11,15 @@ export function rng(seed: number): { next: () => number; int: (n: number) => num
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const int = (n: number): number => Math.floor(next() * n);
+  /** Bulk bytes from an xorshift32 stream seeded by the main generator: fast for big buffers. */
   const bytes = (n: number): Uint8Array => {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i += 4) {
-      const x = (next() * 4294967296) >>> 0;
-      b[i] = x; b[i + 1] = x >>> 8; b[i + 2] = x >>> 16; b[i + 3] = x >>> 24;
+    const words = new Uint32Array(Math.ceil(n / 4));
+    let x = (next() * 4294967296) >>> 0 || 1;
+    for (let i = 0; i < words.length; i++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      words[i] = x;
     }
-    return b;
+    return new Uint8Array(words.buffer, 0, n);
   };
   return { next, int, bytes };
 }
