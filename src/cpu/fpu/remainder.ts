@@ -80,7 +80,7 @@ export class FpuRemainder {
       f.unpack(bSe, bHi, bLo);
       const e = f.unpackedExp - 16383;
       if (e >= 20) n = 1 << 20;
-      else if (e >= 0) n = Number(sig64(f.unpackedHi, f.unpackedLo) >> BigInt(63 - e));
+      else if (e >= 0) n = f.unpackedHi >>> (31 - e); // the integer part sits in the top word
       if (bSe & 0x8000) n = -n;
     }
     f.unpack(aSe, aHi, aLo);
