@@ -1,11 +1,12 @@
 /**
  * x87 transcendental instructions: FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1.
  *
- * Results are computed with ~200-bit BigInt floating point and rounded once (under RC, not PC),
- * so they are correctly rounded in practice. Real x87s promise only "within 1 ulp" and differ
- * between vendors in the last bit for some arguments; test/fpu/golden.test.ts states how often.
- * Large FSIN/FCOS/FPTAN/FSINCOS arguments are reduced with an exact π (|x| < 2^63; beyond that
- * C2=1 and ST(0) is left alone, as the hardware does).
+ * Results are computed in BigInt arithmetic (136-bit floating point, series in 192-bit fixed
+ * point) and rounded once (under RC, not PC), so they are correctly rounded in practice. Real
+ * x87s promise only "within 1 ulp" and differ between vendors in the last bit for some arguments;
+ * test/fpu/golden.test.ts measures how often. FSIN/FCOS/FPTAN/FSINCOS arguments are reduced by
+ * the hardware's own 66-bit π, exactly (so sin(π) is the familiar -2^-64-ish value of a real x87);
+ * for |x| ≥ 2^63, C2=1 and ST(0) is left alone, as the hardware does.
  */
 import { Float80, classify, sig64, DE, ZE, PE, UE, ZERO, NORMAL, DENORMAL, INF, QNAN, UNSUPPORTED, EXT_MIN, EXT_MAX } from './float80.ts';
 import type { Fpu } from './fpu.ts';
