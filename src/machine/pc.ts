@@ -18,6 +18,7 @@ import { Bios, type BootDevice } from '../bios/bios.ts';
 import type { BlockDevice } from '../disk/block-device.ts';
 import { LinuxLoader, type LinuxBootOptions } from './linux.ts';
 import { attachPlatform, type Platform } from './platform.ts';
+import type { CharBackend } from '../devices/char-backend.ts';
 
 export interface PcConfig {
   /** RAM in MiB (default 128). */
@@ -76,6 +77,7 @@ export class PcMachine {
   private resetRequested = false;
   private bootFailed = false;
   private searchFrom = 0;
+  private serialReceiver: ((bytes: Uint8Array) => void) | null = null;
 
   constructor(readonly config: PcConfig = {}) {
     this.mem = new MemoryBus((config.memoryMiB ?? 128) << 20);
@@ -93,8 +95,12 @@ export class PcMachine {
     attachFpu(this.cpu, (asserted) => this.pic.setIrq(13, asserted));
     this.io.map(0xf0, 0xf0, { write8: () => this.pic.setIrq(13, false) });
     this.pit = new Pit(this.io, irqLine(this.pic, 0), this.scheduler);
+    const com1: CharBackend = {
+      write: (b) => { this.serialOutput += String.fromCharCode(b); config.onSerialOutput?.(b); },
+      onReceive: (cb) => { this.serialReceiver = cb; },
+    };
     this.platform = attachPlatform(this, {
-      onSerialOutput: (b) => { this.serialOutput += String.fromCharCode(b); config.onSerialOutput?.(b); },
+      com1,
       onDebugConsole: config.onDebugConsole,
       onResetRequest: () => { this.resetRequested = true; this.cpu.requestStop(); },
     });
@@ -103,7 +109,7 @@ export class PcMachine {
     this.bios = new Bios(this.cpu, {
       floppies: config.floppies, hardDisks: config.hardDisks, bootOrder: config.bootOrder,
       now: () => this.clock.now(),
-      setA20: (on) => this.mem.setA20(on),
+      setA20: (on) => this.platform.a20.set('port92', on),
       bootHook: this.linux ? (c) => this.linux!.boot(c) : undefined,
       onBootFailure: () => { this.bootFailed = true; this.cpu.requestStop(); },
     });
@@ -113,7 +119,7 @@ export class PcMachine {
   /** Feed bytes to COM1 as if typed on the serial line. */
   sendSerial(data: string | Uint8Array): void {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    this.platform.serialInput(bytes);
+    this.serialReceiver?.(bytes);
   }
 
   /** Ask a running `run` to return (from a callback or another task). */
