@@ -143,7 +143,7 @@ describe('ATAPI CD-ROM', () => {
     let r = packet([0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 255, 0]);
     expect((r.data[0] << 8 | r.data[1]) + 2).toBe(r.data.length);
     expect(r.data[8]).toBe(0x2a);
-    expect(r.data[9]).toBe(0x12);
+    expect(r.data[9]).toBe(0x14);
     r = packet([0x1a, 0, 0x3f, 0, 255, 0]);
     expect(r.data[0] + 1).toBe(r.data.length);
     expect(r.data[4]).toBe(0x01);

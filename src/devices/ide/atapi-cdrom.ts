@@ -10,7 +10,7 @@
 
 import type { BlockDevice } from '../../disk/block-device.ts';
 import { defineState } from '../../state/state.ts';
-import { IdeDevice, Pio, ST_DRDY, ST_DRQ, ST_DSC } from './ide-device.ts';
+import { IdeDevice, Pio, ST_BSY, ST_DRDY, ST_DRQ, ST_DSC } from './ide-device.ts';
 
 export const CD_SECTOR = 2048;
 const BUFFER_SECTORS = 32;
@@ -175,7 +175,7 @@ export class AtapiCdrom extends IdeDevice {
     if (this.remaining === 0) return this.ok();
     this.phase = Phase.Data;
     if (this.dma) {
-      this.status = ST_DRDY | ST_DSC | ST_DRQ;
+      this.status = ST_BSY | ST_DRDY | ST_DSC | ST_DRQ; // busy with the transfer until the bus master has it
       this.channel.dmaRequest(this);
       return;
     }
@@ -290,6 +290,7 @@ export class AtapiCdrom extends IdeDevice {
       case 0x4a: return this.getEventStatus();
       case 0xbd: { // MECHANISM STATUS: no changer, idle, no slots
         b[1] = this.media ? 0 : 0x10; // door open when empty (a tray drive)
+        b[5] = 1;                     // one slot: the tray
         return this.reply(8, (c[8] << 8) | c[9]);
       }
       case 0x51: return this.readDiscInformation();
@@ -399,7 +400,7 @@ export class AtapiCdrom extends IdeDevice {
     }
     if (page === 0x2a || page === 0x3f) { // CD capabilities and mechanical status
       const p = n;
-      b[p] = 0x2a; b[p + 1] = 0x12;
+      b[p] = 0x2a; b[p + 1] = 0x14;
       if (!changeable) {
         b[p + 2] = 0x00;                    // reads CD-ROM only
         b[p + 4] = 0x71;                    // audio play, multi-session, mode 2 form 1/2
@@ -410,7 +411,7 @@ export class AtapiCdrom extends IdeDevice {
         put16(b, p + 12, 512);              // buffer KB
         put16(b, p + 14, 706);              // current speed
       }
-      n += 20;
+      n += 22;
     }
     if (n === (ten ? 8 : 4)) return this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD);
     const mediumType = this.media ? 0x01 : 0x70; // 120 mm data disc, or door closed/no disc
@@ -448,14 +449,14 @@ export class AtapiCdrom extends IdeDevice {
     if (!(c[1] & 1)) return this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD); // only polling
     b[3] = 0x10; // supported classes: media
     if (c[4] & 0x10) {
-      put16(b, 0, 6);
+      put16(b, 0, 4); // length of the event descriptor after the 4-byte header
       b[2] = 0x04;
       b[4] = this.mediaEvent;
       b[5] = this.media ? 0x02 : 0x00; // media present
       this.mediaEvent = 0;
       return this.reply(8, allocation);
     }
-    put16(b, 0, 2);
+    put16(b, 0, 0);
     b[2] = 0x80; // no event available
     this.reply(4, allocation);
   }

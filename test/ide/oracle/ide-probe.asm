@@ -12,6 +12,9 @@ org 0
 %define PRD     0x8000          ; PRD table (physical)
 %define DMABUF  0x10000         ; DMA buffer (physical)
 %define BUF     0x1000          ; PIO buffer (0000:1000)
+%define LIMIT   0x0500          ; word: ATAPI byte count limit for `packet`
+%define FEATURE 0x0502          ; byte: ATAPI feature (DMA bit) for `packet`
+%define NOSUM   0x0503          ; byte: nonzero: `packet_data` leaves out the checksum
 
 start:
     cli
@@ -21,6 +24,9 @@ start:
     mov sp, 0x7000
     mov ds, ax
     mov es, ax
+    mov word [LIMIT], 0x0800
+    mov byte [FEATURE], 0
+    mov byte [NOSUM], 0
 
     ; Find the IDE function (class 0101h, prog-if 80h) on bus 0 and set it up as a BIOS would.
     xor bx, bx
@@ -358,6 +364,262 @@ start:
     call packet_data
     call packet_end
 
+
+; ---- AD: when INTRQ rises and falls (IRQ 14 programmed level-triggered, seen in the PIC's IRR) ----
+    mov al, 0xad
+    call emit
+    mov dx, 0x3f6
+    mov al, 0x04
+    out dx, al
+    call delay
+    xor al, al
+    out dx, al
+    call wait_ready
+    mov dx, 0x1f7
+    in al, dx
+    call pic_init
+    call emit_irr               ; nothing pending
+    mov dx, 0x1f7
+    mov al, 0xec
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    call emit_irr               ; IDENTIFY data ready
+    mov dx, 0x3f6
+    in al, dx
+    call emit_irr               ; the alternate status leaves it
+    mov dx, 0x1f7
+    in al, dx
+    call emit_irr               ; the status clears it
+    mov di, BUF
+    mov cx, 256
+    mov dx, 0x1f0
+    rep insw
+    mov dx, 0x3f6
+    call wait_ready
+    call emit_irr
+    mov ax, 0x0201              ; READ SECTORS: one interrupt per block, none at the end
+    call lba28
+    mov dx, 0x1f7
+    mov al, 0x20
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    call emit_irr
+    mov dx, 0x1f7
+    in al, dx
+    call emit_irr
+    mov di, BUF
+    mov cx, 256
+    mov dx, 0x1f0
+    rep insw
+    mov dx, 0x3f6
+    call wait_ready
+    call emit_irr
+    mov dx, 0x1f7
+    in al, dx
+    mov cx, 256
+    mov dx, 0x1f0
+    rep insw
+    mov dx, 0x3f6
+    call wait_ready
+    call emit_irr
+    mov ax, 0x0214              ; WRITE SECTORS: none for the first block, then one per block
+    call lba28
+    mov dx, 0x1f7
+    mov al, 0x30
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    call emit_irr
+    call write_rom_sector
+    call emit_irr
+    mov dx, 0x1f7
+    in al, dx
+    call write_rom_sector
+    call emit_irr
+    mov dx, 0x1f7
+    in al, dx
+    call emit
+    call emit_irr
+    mov dx, 0x3f6               ; nIEN masks INTRQ
+    mov al, 0x02
+    out dx, al
+    mov ax, 0x0101
+    call lba28
+    mov dx, 0x1f7
+    mov al, 0x20
+    out dx, al
+    mov dx, 0x3f6
+    call wait_ready
+    call emit_irr
+    mov di, BUF
+    mov cx, 256
+    mov dx, 0x1f0
+    rep insw
+    mov dx, 0x3f6
+    call wait_ready
+    xor al, al
+    out dx, al
+    call emit_irr               ; nIEN off again with the interrupt still pending
+    mov dx, 0x1f7
+    in al, dx
+    call emit_irr
+    mov dword [PRD], DMABUF     ; DMA: one interrupt at the end
+    mov dword [PRD + 4], 0x80000000 | 1024
+    mov ax, 0x0204
+    call lba28
+    mov dx, BM + 4
+    mov eax, PRD
+    out dx, eax
+    mov dx, BM + 2
+    mov al, 0x06
+    out dx, al
+    mov dx, 0x1f7
+    mov al, 0xc8
+    out dx, al
+    call emit_irr
+    mov dx, BM
+    mov al, 0x09
+    out dx, al
+    call wait_bm_int
+    call emit_irr
+    mov dx, BM
+    mov al, 0x08
+    out dx, al
+    mov dx, 0x1f7
+    in al, dx
+    call emit_irr
+
+; ---- AE: ATAPI interrupts (IRQ 15): none for the packet request, one per data block and at the end ----
+    mov al, 0xae
+    call emit
+    mov dx, 0x176
+    mov al, 0xa0
+    out dx, al
+    mov dx, 0x177
+    in al, dx
+    mov si, cdb_tur
+    call packet
+    call emit_irr
+    call packet_end
+    call emit_irr
+    mov si, cdb_inquiry
+    call packet
+    call emit_irr
+    call packet_data
+    call emit_irr
+    call packet_end
+    call emit_irr
+
+; ---- AF: READ(10) of one 2048-byte block with a byte count limit of 512 ----
+    mov al, 0xaf
+    call emit
+    mov word [LIMIT], 0x0200
+    mov si, cdb_read10
+    call packet
+.chunk:
+    mov dx, 0x376
+    in al, dx
+    test al, 0x08
+    jz .chunks_done
+    mov dx, 0x177
+    in al, dx
+    call emit
+    mov dx, 0x172
+    in al, dx
+    call emit
+    mov dx, 0x174
+    in al, dx
+    mov cl, al
+    mov dx, 0x175
+    in al, dx
+    mov ch, al
+    mov ax, cx
+    call emitw
+    shr cx, 1
+    mov di, BUF
+    mov dx, 0x170
+    rep insw
+    mov dx, 0x376
+    call wait_ready
+    jmp .chunk
+.chunks_done:
+    call packet_end
+    mov word [LIMIT], 0x0800
+
+; ---- B0: READ(10) by DMA ----
+    mov al, 0xb0
+    call emit
+    mov dword [PRD], DMABUF
+    mov dword [PRD + 4], 0x80000000 | 2048
+    mov dx, BM + 8 + 4
+    mov eax, PRD
+    out dx, eax
+    mov dx, BM + 8 + 2
+    mov al, 0x06
+    out dx, al
+    mov byte [FEATURE], 1
+    mov si, cdb_read10
+    call packet
+    mov byte [FEATURE], 0
+    mov dx, 0x376
+    in al, dx
+    call emit                   ; status while the drive waits for the bus master
+    mov dx, BM + 8
+    mov al, 0x09
+    out dx, al
+    mov dx, BM + 8 + 2
+    mov ecx, 0x400000
+.dma_wait:
+    in al, dx
+    test al, 0x04
+    jnz .dma_int
+    dec ecx
+    jnz .dma_wait
+.dma_int:
+    call emit
+    mov dx, BM + 8
+    mov al, 0x08
+    out dx, al
+    call packet_end
+    push ds
+    mov ax, 0x1000
+    mov ds, ax
+    xor si, si
+    mov cx, 2048
+    call checksum
+    pop ds
+
+; ---- B1: what the drive says about itself and the disc ----
+    mov al, 0xb1
+    call emit
+    mov byte [NOSUM], 1         ; contents differ by design (identity strings, feature lists)
+    mov si, cdb_toc_msf
+    call packet
+    call packet_data
+    call packet_end
+    mov si, cdb_capacity_page
+    call packet
+    call packet_data
+    call packet_end
+    mov si, cdb_config
+    call packet
+    call packet_data
+    call packet_end
+    mov si, cdb_event
+    call packet
+    call packet_data
+    call packet_end
+    mov si, cdb_mechanism
+    call packet
+    call packet_data
+    call packet_end
+    mov si, cdb_disc_info
+    call packet
+    call packet_data
+    call packet_end
+
 done:
     mov al, 0xfe
     call emit
@@ -507,16 +769,17 @@ dma_read:
     in al, dx                   ; acknowledge the device
     ret
 
-; Send the 12-byte packet at CS:SI to the secondary master (byte count limit 800h, PIO).
-; Emits status and interrupt reason when the drive asks for the packet.
+; Send the 12-byte packet at CS:SI to the secondary master (byte count limit [LIMIT], feature
+; [FEATURE]: 0 for PIO, 1 for DMA). Emits status and interrupt reason when the drive asks for it.
 packet:
     mov dx, 0x171
-    xor al, al
+    mov al, [FEATURE]
     out dx, al
     mov dx, 0x174
+    mov al, [LIMIT]
     out dx, al
     mov dx, 0x175
-    mov al, 0x08
+    mov al, [LIMIT + 1]
     out dx, al
     mov dx, 0x177
     mov al, 0xa0
@@ -533,8 +796,12 @@ packet:
 .w: cs lodsw
     out dx, ax
     loop .w
+    cmp byte [FEATURE], 0
+    jne .dma                    ; a DMA command waits for the bus master
     mov dx, 0x376
     jmp wait_ready
+.dma:
+    ret
 
 ; One data-in block: emits status, interrupt reason, byte count, the first 8 bytes and the checksum.
 packet_data:
@@ -562,9 +829,12 @@ packet_data:
 .e: lodsb
     call emit
     loop .e
+    cmp byte [NOSUM], 0
+    jne .nosum
     mov si, BUF
     mov cx, bx
     call checksum
+.nosum:
     mov dx, 0x376
     jmp wait_ready
 
@@ -579,6 +849,67 @@ packet_end:
     mov dx, 0x171
     in al, dx
     jmp emit
+
+
+; Program the 8259 pair (vectors 08h/70h), mask everything, make IRQ 14 and 15 level-triggered.
+pic_init:
+    mov al, 0x11
+    out 0x20, al
+    out 0xa0, al
+    mov al, 0x08
+    out 0x21, al
+    mov al, 0x70
+    out 0xa1, al
+    mov al, 0x04
+    out 0x21, al
+    mov al, 0x02
+    out 0xa1, al
+    mov al, 0x01
+    out 0x21, al
+    out 0xa1, al
+    mov al, 0xff
+    out 0x21, al
+    out 0xa1, al
+    mov dx, 0x4d1
+    mov al, 0xc0
+    out dx, al
+    ret
+
+; Emit the slave PIC's request register bits for IRQ 14 (40h) and 15 (80h).
+emit_irr:
+    push ax
+    mov al, 0x0a
+    out 0xa0, al
+    in al, 0xa0
+    and al, 0xc0
+    call emit
+    pop ax
+    ret
+
+; Write our first 512 ROM bytes to the primary data port, then wait for BSY to clear.
+write_rom_sector:
+    push ds
+    mov ax, 0xf000
+    mov ds, ax
+    xor si, si
+    mov cx, 256
+    mov dx, 0x1f0
+    rep outsw
+    pop ds
+    mov dx, 0x3f6
+    jmp wait_ready
+
+; Wait for the primary bus master's interrupt bit (with a time-out).
+wait_bm_int:
+    mov dx, BM + 2
+    mov ecx, 0x400000
+.l: in al, dx
+    test al, 0x04
+    jnz .ok
+    dec ecx
+    jnz .l
+.ok:
+    ret
 
 pci_addr:
     movzx eax, bx
@@ -606,6 +937,13 @@ cdb_read10:  db 0x28, 0, 0, 0, 0, 16, 0, 0, 1, 0, 0, 0
 cdb_toc:     db 0x43, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0
 cdb_bad:     db 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 cdb_sense:   db 0x03, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0
+cdb_inquiry: db 0x12, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0
+cdb_toc_msf: db 0x43, 2, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0
+cdb_capacity_page: db 0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 28, 0, 0, 0
+cdb_config:  db 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0
+cdb_event:   db 0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8, 0, 0, 0
+cdb_mechanism: db 0xbd, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0
+cdb_disc_info: db 0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0, 0, 0
 
     times 0xfff0 - ($ - $$) db 0
 reset:
