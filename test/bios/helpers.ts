@@ -1,6 +1,8 @@
-// A PC-less BIOS test bench: CPU + soulvm's BIOS + a memory-backed text buffer at B8000, raw
+// A small BIOS test bench: CPU + soulvm's BIOS + the VGA (no PIC, PIT or RTC), raw
 // images in memory as block devices, and the 0xE9 console for the guest programs' output.
-import { MemoryBus, type MmioHandler } from '../../src/bus/memory.ts';
+import { MemoryBus } from '../../src/bus/memory.ts';
+import { Vga } from '../../src/devices/vga.ts';
+import { Clock, Scheduler } from '../../src/machine/clock.ts';
 import { IoBus } from '../../src/bus/io.ts';
 import { Cpu, Stop } from '../../src/cpu/cpu.ts';
 import { Bios, type BiosOptions } from '../../src/bios/bios.ts';
@@ -18,18 +20,11 @@ export class MemDisk implements BlockDevice {
   close(): void {}
 }
 
-/** 128 KiB of plain memory for the VGA window (text modes only need a byte store). */
-export function textWindow(): MmioHandler & { bytes: Uint8Array } {
-  const bytes = new Uint8Array(0x20000);
-  return { bytes, read8: (a) => bytes[a - 0xa0000], write8: (a, v) => { bytes[a - 0xa0000] = v; } };
-}
-
 export function makeBench(options: BiosOptions = {}, memoryMiB = 16) {
   const mem = new MemoryBus(memoryMiB << 20);
   const io = new IoBus();
   const cpu = new Cpu(mem, io);
-  const vga = textWindow();
-  mem.mapMmio(0xa0000, 0x20000, vga);
+  const vga = new Vga(io, mem, new Scheduler(new Clock()));
   let out = '';
   io.map(0xe9, 0xe9, { write8: (_p, v) => { out += String.fromCharCode(v); } });
   const bios = new Bios(cpu, options);
@@ -42,11 +37,7 @@ export function makeBench(options: BiosOptions = {}, memoryMiB = 16) {
     }
     return cpu.stopReason;
   };
-  const screenLine = (row: number) => {
-    let s = '';
-    for (let col = 0; col < 80; col++) s += String.fromCharCode(vga.bytes[0x18000 + (row * 80 + col) * 2]);
-    return s.trimEnd();
-  };
+  const screenLine = (row: number) => vga.screenText().split('\n')[row];
   return { mem, io, cpu, bios, vga, run, console: () => out, screenLine };
 }
 

@@ -141,7 +141,8 @@ describe('INT 10h', () => {
     expect(b.screenLine(0)).toBe('WorldXXX');
     expect(b.screenLine(23)).toBe('A');
     expect(b.screenLine(10)).toBe('  String');
-    expect(b.vga.bytes[0x18000 + (10 * 80 + 2) * 2 + 1]).toBe(0x4e);
+    expect(b.vga.cell(10, 2)).toEqual({ char: 0x53, attr: 0x4e });
+    expect(b.vga.cursor).toMatchObject({ row: 10, col: 8 }); // the CRTC cursor follows
     expect(m.read16(0x8f06)).toBe(0x5003);   // AH=0Fh: 80 columns, mode 3
     expect(m.read16(0x450)).toBe(0x0a08);    // the write-string moved the cursor to row 10, col 8
   });
