@@ -14,6 +14,25 @@ org 0
 %define BUF     0x1000          ; PIO buffer (0000:1000)
 %define LIMIT   0x0500          ; word: ATAPI byte count limit for `packet`
 %define FEATURE 0x0502          ; byte: ATAPI feature (DMA bit) for `packet`
+; IN_EMIT port: read a byte register and report it.
+%macro IN_EMIT 1
+    mov dx, %1
+    in al, dx
+    call emit
+%endmacro
+; OUTB port, value
+%macro OUTB 2
+    mov dx, %1
+    mov al, %2
+    out dx, al
+%endmacro
+; INSW_BUF port, words: read data words into BUF.
+%macro INSW_BUF 2
+    mov di, BUF
+    mov cx, %2
+    mov dx, %1
+    rep insw
+%endmacro
 %define NOSUM   0x0503          ; byte: nonzero: `packet_data` leaves out the checksum
 
 start:
@@ -65,91 +84,50 @@ start:
     inc dx
     cmp dx, 0x1f6
     jb .regs1
-    mov dx, 0x1f7
-    in al, dx
-    call emit
+    IN_EMIT 0x1f7
 
 ; ---- A2: software reset: signatures of the ATA disk and the ATAPI CD-ROM ----
     mov al, 0xa2
     call emit
-    mov dx, 0x3f6
-    mov al, 0x04
-    out dx, al
+    OUTB 0x3f6, 0x04
     call delay
     xor al, al
     out dx, al
     call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
-    mov dx, 0x1f1
-    in al, dx
-    call emit
-    mov dx, 0x1f2
-    in al, dx
-    call emit
-    mov dx, 0x1f3
-    in al, dx
-    call emit
-    mov dx, 0x1f4
-    in al, dx
-    call emit
-    mov dx, 0x1f5
-    in al, dx
-    call emit
-    mov dx, 0x376
-    mov al, 0x04
-    out dx, al
+    IN_EMIT 0x1f7
+    IN_EMIT 0x1f1
+    IN_EMIT 0x1f2
+    IN_EMIT 0x1f3
+    IN_EMIT 0x1f4
+    IN_EMIT 0x1f5
+    OUTB 0x376, 0x04
     call delay
     xor al, al
     out dx, al
     call wait_ready
-    mov dx, 0x176
-    mov al, 0xa0
-    out dx, al
-    mov dx, 0x171
-    in al, dx
-    call emit
-    mov dx, 0x174
-    in al, dx
-    call emit
-    mov dx, 0x175
-    in al, dx
-    call emit
+    OUTB 0x176, 0xa0
+    IN_EMIT 0x171
+    IN_EMIT 0x174
+    IN_EMIT 0x175
 
 ; ---- A3: the absent slave: status 0, registers still latch ----
     mov al, 0xa3
     call emit
-    mov dx, 0x1f6
-    mov al, 0xb0
-    out dx, al
-    mov dx, 0x1f7
+    OUTB 0x1f6, 0xb0
+    IN_EMIT 0x1f7
+    OUTB 0x1f2, 0x55
     in al, dx
     call emit
-    mov dx, 0x1f2
-    mov al, 0x55
-    out dx, al
-    in al, dx
-    call emit
-    mov dx, 0x1f6
-    mov al, 0xa0
-    out dx, al
+    OUTB 0x1f6, 0xa0
 
 ; ---- A4: IDENTIFY DEVICE: status, capacity and geometry words ----
     mov al, 0xa4
     call emit
-    mov dx, 0x1f7
-    mov al, 0xec
-    out dx, al
+    OUTB 0x1f7, 0xec
     mov dx, 0x3f6
     call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
-    mov di, BUF
-    mov cx, 256
-    mov dx, 0x1f0
-    rep insw
+    IN_EMIT 0x1f7
+    INSW_BUF 0x1f0, 256
     mov dx, 0x3f6
     call wait_ready
     in al, dx
@@ -169,34 +147,24 @@ start:
     call emit
     mov ax, 0x0201              ; count 2, LBA 1
     call lba28
-    mov dx, 0x1f7
-    mov al, 0x20
-    out dx, al
+    OUTB 0x1f7, 0x20
     call read_blocks_2          ; emits status around each block and the checksum
 
 ; ---- A6: an unknown command is aborted ----
     mov al, 0xa6
     call emit
-    mov dx, 0x1f7
-    mov al, 0xff
-    out dx, al
+    OUTB 0x1f7, 0xff
     mov dx, 0x3f6
     call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
-    mov dx, 0x1f1
-    in al, dx
-    call emit
+    IN_EMIT 0x1f7
+    IN_EMIT 0x1f1
 
 ; ---- A7: WRITE SECTORS then read back ----
     mov al, 0xa7
     call emit
     mov ax, 0x010a              ; count 1, LBA 10
     call lba28
-    mov dx, 0x1f7
-    mov al, 0x30
-    out dx, al
+    OUTB 0x1f7, 0x30
     mov dx, 0x3f6
     call wait_ready
     in al, dx
@@ -211,20 +179,13 @@ start:
     pop ds
     mov dx, 0x3f6
     call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
+    IN_EMIT 0x1f7
     mov ax, 0x010a
     call lba28
-    mov dx, 0x1f7
-    mov al, 0x20
-    out dx, al
+    OUTB 0x1f7, 0x20
     mov dx, 0x3f6
     call wait_ready
-    mov di, BUF
-    mov cx, 256
-    mov dx, 0x1f0
-    rep insw
+    INSW_BUF 0x1f0, 256
     mov si, BUF
     mov cx, 512
     call checksum
@@ -232,43 +193,28 @@ start:
 ; ---- A8: SET MULTIPLE MODE 4, READ MULTIPLE 6 sectors from LBA 0 ----
     mov al, 0xa8
     call emit
-    mov dx, 0x1f2
-    mov al, 4
-    out dx, al
-    mov dx, 0x1f7
-    mov al, 0xc6
-    out dx, al
+    OUTB 0x1f2, 4
+    OUTB 0x1f7, 0xc6
     mov dx, 0x3f6
     call wait_ready
     in al, dx
     call emit
     mov ax, 0x0600
     call lba28
-    mov dx, 0x1f7
-    mov al, 0xc4
-    out dx, al
+    OUTB 0x1f7, 0xc4
     mov dx, 0x3f6
     call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
-    mov di, BUF
-    mov cx, 1024
-    mov dx, 0x1f0
-    rep insw
+    IN_EMIT 0x1f7
+    INSW_BUF 0x1f0, 1024
     mov dx, 0x3f6
     call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
+    IN_EMIT 0x1f7
     mov cx, 512
     mov dx, 0x1f0
     rep insw
     mov dx, 0x3f6
     call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
+    IN_EMIT 0x1f7
     mov si, BUF
     mov cx, 3072
     call checksum
@@ -321,21 +267,12 @@ start:
 ; ---- AC: ATAPI: IDENTIFY PACKET DEVICE and packet commands on the secondary master ----
     mov al, 0xac
     call emit
-    mov dx, 0x176
-    mov al, 0xa0
-    out dx, al
-    mov dx, 0x177
-    mov al, 0xa1
-    out dx, al
+    OUTB 0x176, 0xa0
+    OUTB 0x177, 0xa1
     mov dx, 0x376
     call wait_ready
-    mov dx, 0x177
-    in al, dx
-    call emit
-    mov di, BUF
-    mov cx, 256
-    mov dx, 0x170
-    rep insw
+    IN_EMIT 0x177
+    INSW_BUF 0x170, 256
     mov ax, [BUF]
     call emitw
     mov si, cdb_tur
@@ -368,9 +305,7 @@ start:
 ; ---- AD: when INTRQ rises and falls (IRQ 14 programmed level-triggered, seen in the PIC's IRR) ----
     mov al, 0xad
     call emit
-    mov dx, 0x3f6
-    mov al, 0x04
-    out dx, al
+    OUTB 0x3f6, 0x04
     call delay
     xor al, al
     out dx, al
@@ -379,9 +314,7 @@ start:
     in al, dx
     call pic_init
     call emit_irr               ; nothing pending
-    mov dx, 0x1f7
-    mov al, 0xec
-    out dx, al
+    OUTB 0x1f7, 0xec
     mov dx, 0x3f6
     call wait_ready
     call emit_irr               ; IDENTIFY data ready
@@ -391,28 +324,20 @@ start:
     mov dx, 0x1f7
     in al, dx
     call emit_irr               ; the status clears it
-    mov di, BUF
-    mov cx, 256
-    mov dx, 0x1f0
-    rep insw
+    INSW_BUF 0x1f0, 256
     mov dx, 0x3f6
     call wait_ready
     call emit_irr
     mov ax, 0x0201              ; READ SECTORS: one interrupt per block, none at the end
     call lba28
-    mov dx, 0x1f7
-    mov al, 0x20
-    out dx, al
+    OUTB 0x1f7, 0x20
     mov dx, 0x3f6
     call wait_ready
     call emit_irr
     mov dx, 0x1f7
     in al, dx
     call emit_irr
-    mov di, BUF
-    mov cx, 256
-    mov dx, 0x1f0
-    rep insw
+    INSW_BUF 0x1f0, 256
     mov dx, 0x3f6
     call wait_ready
     call emit_irr
@@ -426,9 +351,7 @@ start:
     call emit_irr
     mov ax, 0x0214              ; WRITE SECTORS: none for the first block, then one per block
     call lba28
-    mov dx, 0x1f7
-    mov al, 0x30
-    out dx, al
+    OUTB 0x1f7, 0x30
     mov dx, 0x3f6
     call wait_ready
     call emit_irr
@@ -438,25 +361,18 @@ start:
     in al, dx
     call write_rom_sector
     call emit_irr
-    mov dx, 0x1f7
-    in al, dx
-    call emit
+    IN_EMIT 0x1f7
     call emit_irr
     mov dx, 0x3f6               ; nIEN masks INTRQ
     mov al, 0x02
     out dx, al
     mov ax, 0x0101
     call lba28
-    mov dx, 0x1f7
-    mov al, 0x20
-    out dx, al
+    OUTB 0x1f7, 0x20
     mov dx, 0x3f6
     call wait_ready
     call emit_irr
-    mov di, BUF
-    mov cx, 256
-    mov dx, 0x1f0
-    rep insw
+    INSW_BUF 0x1f0, 256
     mov dx, 0x3f6
     call wait_ready
     xor al, al
@@ -475,18 +391,12 @@ start:
     mov dx, BM + 2
     mov al, 0x06
     out dx, al
-    mov dx, 0x1f7
-    mov al, 0xc8
-    out dx, al
+    OUTB 0x1f7, 0xc8
     call emit_irr
-    mov dx, BM
-    mov al, 0x09
-    out dx, al
+    OUTB BM, 0x09
     call wait_bm_int
     call emit_irr
-    mov dx, BM
-    mov al, 0x08
-    out dx, al
+    OUTB BM, 0x08
     mov dx, 0x1f7
     in al, dx
     call emit_irr
@@ -494,9 +404,7 @@ start:
 ; ---- AE: ATAPI interrupts (IRQ 15): none for the packet request, one per data block and at the end ----
     mov al, 0xae
     call emit
-    mov dx, 0x176
-    mov al, 0xa0
-    out dx, al
+    OUTB 0x176, 0xa0
     mov dx, 0x177
     in al, dx
     mov si, cdb_tur
@@ -523,12 +431,8 @@ start:
     in al, dx
     test al, 0x08
     jz .chunks_done
-    mov dx, 0x177
-    in al, dx
-    call emit
-    mov dx, 0x172
-    in al, dx
-    call emit
+    IN_EMIT 0x177
+    IN_EMIT 0x172
     mov dx, 0x174
     in al, dx
     mov cl, al
@@ -668,9 +572,7 @@ delay:
 lba28:
     push dx
     push ax
-    mov dx, 0x1f2
-    mov al, ah
-    out dx, al
+    OUTB 0x1f2, ah
     pop ax
     push ax
     inc dx
@@ -691,26 +593,17 @@ lba28:
 read_blocks_2:
     mov dx, 0x3f6
     call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
-    mov di, BUF
+    IN_EMIT 0x1f7
+    INSW_BUF 0x1f0, 256
+    mov dx, 0x3f6
+    call wait_ready
+    IN_EMIT 0x1f7
     mov cx, 256
     mov dx, 0x1f0
     rep insw
     mov dx, 0x3f6
     call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
-    mov cx, 256
-    mov dx, 0x1f0
-    rep insw
-    mov dx, 0x3f6
-    call wait_ready
-    mov dx, 0x1f7
-    in al, dx
-    call emit
+    IN_EMIT 0x1f7
     mov si, BUF
     mov cx, 1024
     jmp checksum
@@ -741,12 +634,8 @@ dma_read:
     mov dx, BM + 4
     mov eax, PRD
     out dx, eax
-    mov dx, 0x1f7
-    mov al, 0xc8
-    out dx, al
-    mov dx, BM
-    mov al, 0x09
-    out dx, al
+    OUTB 0x1f7, 0xc8
+    OUTB BM, 0x09
     mov dx, BM + 2
     mov ecx, 0x400000
 .l: in al, dx
@@ -756,12 +645,8 @@ dma_read:
     jnz .l
 .int:
     call emit
-    mov dx, 0x3f6
-    in al, dx
-    call emit
-    mov dx, BM
-    mov al, 0x08
-    out dx, al
+    IN_EMIT 0x3f6
+    OUTB BM, 0x08
     mov dx, BM + 2
     in al, dx
     call emit
@@ -772,25 +657,17 @@ dma_read:
 ; Send the 12-byte packet at CS:SI to the secondary master (byte count limit [LIMIT], feature
 ; [FEATURE]: 0 for PIO, 1 for DMA). Emits status and interrupt reason when the drive asks for it.
 packet:
-    mov dx, 0x171
-    mov al, [FEATURE]
-    out dx, al
-    mov dx, 0x174
-    mov al, [LIMIT]
-    out dx, al
+    OUTB 0x171, [FEATURE]
+    OUTB 0x174, [LIMIT]
     mov dx, 0x175
     mov al, [LIMIT + 1]
     out dx, al
-    mov dx, 0x177
-    mov al, 0xa0
-    out dx, al
+    OUTB 0x177, 0xa0
     mov dx, 0x376
     call wait_ready
     in al, dx
     call emit
-    mov dx, 0x172
-    in al, dx
-    call emit
+    IN_EMIT 0x172
     mov cx, 6
     mov dx, 0x170
 .w: cs lodsw
@@ -805,12 +682,8 @@ packet:
 
 ; One data-in block: emits status, interrupt reason, byte count, the first 8 bytes and the checksum.
 packet_data:
-    mov dx, 0x177
-    in al, dx
-    call emit
-    mov dx, 0x172
-    in al, dx
-    call emit
+    IN_EMIT 0x177
+    IN_EMIT 0x172
     mov dx, 0x174
     in al, dx
     mov bl, al
@@ -840,12 +713,8 @@ packet_data:
 
 ; The end of a packet command: status, interrupt reason, error.
 packet_end:
-    mov dx, 0x177
-    in al, dx
-    call emit
-    mov dx, 0x172
-    in al, dx
-    call emit
+    IN_EMIT 0x177
+    IN_EMIT 0x172
     mov dx, 0x171
     in al, dx
     jmp emit
@@ -870,9 +739,7 @@ pic_init:
     mov al, 0xff
     out 0x21, al
     out 0xa1, al
-    mov dx, 0x4d1
-    mov al, 0xc0
-    out dx, al
+    OUTB 0x4d1, 0xc0
     ret
 
 ; Emit the slave PIC's request register bits for IRQ 14 (40h) and 15 (80h).
