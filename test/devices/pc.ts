@@ -11,6 +11,7 @@ import { PicPair } from '../../src/devices/pic.ts';
 import { Pit } from '../../src/devices/pit.ts';
 import { Port92 } from '../../src/devices/port92.ts';
 import { Rtc } from '../../src/devices/rtc.ts';
+import { SharedIrq } from '../../src/devices/shared-irq.ts';
 import { COM_PORTS, Uart } from '../../src/devices/uart.ts';
 import { Vga } from '../../src/devices/vga.ts';
 import { Clock, Scheduler } from '../../src/machine/clock.ts';
@@ -31,6 +32,8 @@ export function buildPc(rom: Uint8Array) {
   const debug = new MemoryBackend();
   let exitCode = -1;
   io.map(0xf4, 0xf4, { write8: (_p, v) => { exitCode = v; cpu.requestStop(); } }); // QEMU's isa-debug-exit
+  // COM1/COM3 share IRQ4 and COM2/COM4 share IRQ3.
+  const comIrq = { 4: new SharedIrq(irqLine(pic, 4)), 3: new SharedIrq(irqLine(pic, 3)) };
   const devices: Stateful[] = [
     clock,
     pic,
@@ -38,7 +41,7 @@ export function buildPc(rom: Uint8Array) {
     new Rtc(io, irqLine(pic, 8), scheduler, { startTime: new Date(Date.UTC(2024, 0, 1)) }),
     new I8042(io, irqLine(pic, 1), irqLine(pic, 12), a20, () => resets.push('kbc')),
     new Port92(io, a20, () => resets.push('port92')),
-    ...COM_PORTS.map(({ base, irq }, i) => new Uart(io, base, irqLine(pic, irq), scheduler, i === 0 ? serial : new MemoryBackend())),
+    ...COM_PORTS.map(({ base, irq }, i) => new Uart(io, base, comIrq[irq].connect(), scheduler, i === 0 ? serial : new MemoryBackend())),
     new Vga(io, mem, scheduler),
     new DebugConsole(io, debug),
   ];
@@ -53,5 +56,5 @@ export function buildPc(rom: Uint8Array) {
       scheduler.runDue();
     }
   };
-  return { clock, mem, io, cpu, run, serial, debug, devices, resets, exitCode: () => exitCode };
+  return { clock, scheduler, pic, mem, io, cpu, run, serial, debug, devices, resets, exitCode: () => exitCode };
 }
