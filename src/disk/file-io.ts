@@ -18,6 +18,17 @@ export function pwriteFull(fd: number, data: Uint8Array, pos: number): void {
   while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, pos + done);
 }
 
+const ZERO_PAGE = Buffer.alloc(4096);
+
+/** True if every byte is zero (compared a page at a time, natively). */
+export function isAllZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i += ZERO_PAGE.length) {
+    const n = Math.min(ZERO_PAGE.length, b.length - i);
+    if (!Buffer.from(b.buffer, b.byteOffset + i, n).equals(ZERO_PAGE.subarray(0, n))) return false;
+  }
+  return true;
+}
+
 export function fileSize(fd: number): number {
   return fs.fstatSync(fd).size;
 }

@@ -4,11 +4,11 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { type BlockDevice, DiskError, SECTOR_SIZE } from './block-device.ts';
-import { fileSize, preadFull, pwriteFull, replaceFile } from './file-io.ts';
+import { fileSize, isAllZero, preadFull, pwriteFull, replaceFile } from './file-io.ts';
 import { IsoImage, RawDisk, ioError } from './raw.ts';
 import {
-  DISK_FIXED, FOOTER_COOKIE, FOOTER_SIZE, HEADER_SIZE, type VhdFooter, type VhdType, chsGeometry, decodeFooter, vhdSizeFor,
-  decodeHeader, encodeFooter, uuidString, vhdTimeToDate, UNUSED_ENTRY,
+  DISK_FIXED, FOOTER_COOKIE, FOOTER_SIZE, HEADER_SIZE, UNUSED_ENTRY, type VhdFooter, type VhdType, bitmapBytesFor,
+  chsGeometry, decodeFooter, decodeHeader, encodeFooter, uuidString, vhdSizeFor, vhdTimeToDate,
 } from './vhd-format.ts';
 import {
   DEFAULT_BLOCK_SIZE, VhdDisk, type VhdLayout, type VhdOpenOptions, checkBlockSize, newFooter, parentRecord,
@@ -55,15 +55,6 @@ export function openDisk(path: string, opts: VhdOpenOptions = {}): BlockDevice {
   }
 }
 
-const isZero = (b: Uint8Array): boolean => {
-  for (let i = 0; i < b.length; i += 4096) {
-    const n = Math.min(4096, b.length - i);
-    if (!Buffer.from(b.buffer, b.byteOffset + i, n).equals(ZERO_PAGE.subarray(0, n))) return false;
-  }
-  return true;
-};
-const ZERO_PAGE = Buffer.alloc(4096);
-
 /** Copy every non-zero chunk of `src` into `dst` (which reads as zeros where not written). */
 export function copyData(src: BlockDevice, dst: BlockDevice, chunk: number, onProgress?: Progress): void {
   const total = src.sectorCount * src.sectorSize;
@@ -71,7 +62,7 @@ export function copyData(src: BlockDevice, dst: BlockDevice, chunk: number, onPr
   for (let pos = 0; pos < total; pos += chunk) {
     const b = buf.subarray(0, Math.min(chunk, total - pos));
     src.read(pos / src.sectorSize, b);
-    if (!isZero(b)) dst.write(pos / dst.sectorSize, b);
+    if (!isAllZero(b)) dst.write(pos / dst.sectorSize, b);
     onProgress?.(pos + b.length, total);
   }
 }
@@ -159,7 +150,7 @@ export function compact(path: string, dst?: string, onProgress?: Progress): Comp
       throw new DiskError('unsupported', path, "a fixed disk has no blocks to drop: 'convert --type dynamic' makes a compact copy");
     }
     const diff = disk.type === 'differencing';
-    const { kept, dropped } = rebuild(disk, disk.layout(), (blk) => !isZero(diff ? blk.bitmap : blk.data), true, onProgress);
+    const { kept, dropped } = rebuild(disk, disk.layout(), (blk) => !isAllZero(diff ? blk.bitmap : blk.data), true, onProgress);
     return { blocksKept: kept, blocksDropped: dropped, bytesBefore, bytesAfter: fs.statSync(path).size };
   } finally { disk.close(); }
 }
@@ -375,7 +366,8 @@ export function check(path: string, repair = false): CheckReport {
       if (leaked > 0) {
         report.problems.push({
           severity: 'warning', code: 'leaked',
-          message: `${leaked} bytes of the file belong to no block (left by an interrupted write); 'soulvm disk compact' reclaims them`,
+          message: `${leaked} bytes of the file belong to no block or metadata (alignment padding, or left by an ` +
+            `interrupted write); 'soulvm disk compact' reclaims them`,
           repairable: false,
         });
       }
@@ -389,8 +381,7 @@ function leakedBytes(disk: VhdDisk): number {
   const h = disk.header!;
   let used = FOOTER_SIZE + HEADER_SIZE + Math.ceil(h.maxTableEntries * 4 / SECTOR_SIZE) * SECTOR_SIZE;
   for (const l of h.locators) used += Math.ceil(l.dataLength / SECTOR_SIZE) * SECTOR_SIZE;
-  const span = Math.ceil(h.blockSize / SECTOR_SIZE / 8 / SECTOR_SIZE) * SECTOR_SIZE + h.blockSize;
-  used += disk.allocatedBlocks() * span;
+  used += disk.allocatedBlocks() * (bitmapBytesFor(h.blockSize) + h.blockSize);
   return Math.max(0, disk.fileBytes - FOOTER_SIZE - used);
 }
 
@@ -448,7 +439,7 @@ function dataEnd(fd: number, path: string, footer: VhdFooter): number {
   const bat = new Uint8Array(blocks * 4);
   preadFull(fd, bat, h.tableOffset);
   const v = new DataView(bat.buffer);
-  const span = Math.ceil(h.blockSize / SECTOR_SIZE / 8 / SECTOR_SIZE) * SECTOR_SIZE + h.blockSize;
+  const span = bitmapBytesFor(h.blockSize) + h.blockSize;
   for (let i = 0; i < blocks; i++) {
     const e = v.getUint32(4 * i);
     if (e !== UNUSED_ENTRY) end = Math.max(end, e * SECTOR_SIZE + span);

@@ -18,6 +18,11 @@ export const TYPE_NAMES: Record<number, VhdType> = { 2: 'fixed', 3: 'dynamic', 4
 /** Largest disk the spec's 32-bit BAT sector offsets and CHS limits allow, as qemu also caps it. */
 export const MAX_DISK_BYTES = 2040 * 1024 ** 3;
 
+/** Bytes of a block's sector bitmap: one bit per sector, padded to whole sectors. */
+export function bitmapBytesFor(blockSize: number): number {
+  return Math.ceil(blockSize / 512 / 8 / 512) * 512;
+}
+
 /** VHD time stamps count seconds from 2000-01-01 00:00:00 UTC. */
 const VHD_EPOCH_MS = Date.UTC(2000, 0, 1);
 export function vhdTime(ms: number): number {

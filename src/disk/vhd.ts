@@ -16,12 +16,12 @@ import * as nodePath from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BlockDevice, DiskError, SECTOR_SIZE, checkRange } from './block-device.ts';
-import { fileSize, preadFull, pwriteFull, replaceFile } from './file-io.ts';
+import { fileSize, isAllZero, preadFull, pwriteFull, replaceFile } from './file-io.ts';
 import { ioError, openFile } from './raw.ts';
 import {
   DISK_DIFFERENCING, DISK_DYNAMIC, DISK_FIXED, type DynamicHeader, FOOTER_SIZE, HEADER_SIZE,
   LOCATOR_MACX, LOCATOR_W2KU, LOCATOR_W2RU, MAX_DISK_BYTES, TYPE_NAMES, UNUSED_ENTRY, type VhdFooter,
-  type VhdType, chsGeometry, vhdSizeFor, decodeFooter, decodeHeader, decodeLocatorPath, encodeFooter, encodeHeader,
+  type VhdType, bitmapBytesFor, chsGeometry, vhdSizeFor, decodeFooter, decodeHeader, decodeLocatorPath, encodeFooter, encodeHeader,
   encodeLocatorPath, sameId, uuidString, vhdTime,
 } from './vhd-format.ts';
 
@@ -76,12 +76,6 @@ export interface CreateOptions {
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
-const isZero = (b: Uint8Array): boolean => Buffer.from(b.buffer, b.byteOffset, b.length).equals(zeroBuffer(b.length));
-let zeros = Buffer.alloc(0);
-function zeroBuffer(n: number): Buffer {
-  if (zeros.length < n) zeros = Buffer.alloc(Math.max(n, 1 << 20));
-  return zeros.subarray(0, n);
-}
 
 export class VhdDisk implements BlockDevice {
   readonly sectorSize = SECTOR_SIZE;
@@ -119,7 +113,7 @@ export class VhdDisk implements BlockDevice {
     this.sectorCount = Math.floor(footer.currentSize / SECTOR_SIZE);
     this.bat = bat;
     this.sectorsPerBlock = header ? header.blockSize / SECTOR_SIZE : 0;
-    this.bitmapBytes = header ? roundUp(Math.ceil(this.sectorsPerBlock / 8), SECTOR_SIZE) : 0;
+    this.bitmapBytes = header ? bitmapBytesFor(header.blockSize) : 0;
     this.footerOffset = footerOffset;
     this.parent = parent?.disk;
     this.parentPath = parent?.path;
@@ -227,8 +221,7 @@ export class VhdDisk implements BlockDevice {
         meta.push({ start: l.offset, end: l.offset + l.dataLength, what: `parent locator '${l.code}'` });
       }
     }
-    const bitmapBytes = roundUp(Math.ceil(header.blockSize / SECTOR_SIZE / 8), SECTOR_SIZE);
-    const span = bitmapBytes + header.blockSize;
+    const span = bitmapBytesFor(header.blockSize) + header.blockSize;
     const sorted = bat.filter((e) => e !== UNUSED_ENTRY).sort();
     for (let i = 0; i < sorted.length; i++) {
       const start = sorted[i] * SECTOR_SIZE;
@@ -307,7 +300,7 @@ export class VhdDisk implements BlockDevice {
     this.eachBlock(sector, count, (block, first, off, run) => {
       const chunk = data.subarray(off * SECTOR_SIZE, (off + run) * SECTOR_SIZE);
       // Zeros written to an unallocated block of a dynamic disk change nothing a reader sees.
-      if (this.bat[block] === UNUSED_ENTRY && this.type === 'dynamic' && isZero(chunk)) return;
+      if (this.bat[block] === UNUSED_ENTRY && this.type === 'dynamic' && isAllZero(chunk)) return;
       if (this.bat[block] === UNUSED_ENTRY) this.allocate(block);
       pwriteFull(this.fd, chunk, this.bat[block] * SECTOR_SIZE + this.bitmapBytes + first * SECTOR_SIZE);
       this.markPresent(block, first, run);
@@ -514,13 +507,13 @@ function resolveParent(
   for (const candidate of parentCandidates(path, fd, header)) {
     let candidateReal: string;
     try { candidateReal = fs.realpathSync(candidate); } catch { tried.push(candidate); continue; }
-    if (chain.includes(candidateReal)) {
-      throw new DiskError('parent-loop', path, `differencing chain loops: ${[...chain, candidateReal].join(' -> ')}`);
-    }
     const id = peekUniqueId(candidate);
     if (!id || !sameId(id, header.parentUniqueId)) {
       mismatch ??= `${candidate} has unique id ${id ? uuidString(id) : '(not a VHD)'}, the child expects ${uuidString(header.parentUniqueId)}`;
       continue;
+    }
+    if (chain.includes(candidateReal)) {
+      throw new DiskError('parent-loop', path, `differencing chain loops: ${[...chain, candidateReal].join(' -> ')}`);
     }
     if (!opts.ignoreParentTimestamp) {
       const mtime = vhdTime(fs.statSync(candidate).mtimeMs);
