@@ -35,6 +35,16 @@ const TRANSLATE_TABLE = new Uint8Array([
   ...Array.from({ length: 0x78 }, (_, i) => 0x88 + i),
 ]);
 
+/** Set 2 codes as set 1 (0xF0 xx becomes xx's set 1 code with bit 7 set). */
+function toSet1(set2: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < set2.length; i++) {
+    if (set2[i] === 0xf0) out.push(TRANSLATE_TABLE[set2[++i]] | 0x80);
+    else out.push(TRANSLATE_TABLE[set2[i]]);
+  }
+  return out;
+}
+
 /** Set 2 make codes for typing text (US layout); `shift` marks characters that need Shift. */
 const SET2_KEYS: Record<string, number> = {
   a: 0x1c, b: 0x32, c: 0x21, d: 0x23, e: 0x24, f: 0x2b, g: 0x34, h: 0x33, i: 0x43, j: 0x3b, k: 0x42, l: 0x4b,
@@ -83,7 +93,10 @@ export class PS2Keyboard {
     this.dataReady();
   }
 
-  /** Type ASCII text as set 2 make/break codes, with Shift where needed. Unknown characters are skipped. */
+  /**
+   * Type ASCII text as make/break codes of the keyboard's scan code set (2, or 1 if the guest
+   * switched to it), with Shift where needed. Characters with no key are skipped.
+   */
   typeText(text: string): void {
     const codes: number[] = [];
     for (const ch of text) {
@@ -96,7 +109,7 @@ export class PS2Keyboard {
       codes.push(code, 0xf0, code);
       if (shift) codes.push(0xf0, LEFT_SHIFT);
     }
-    this.sendScancodes(codes);
+    this.sendScancodes(this.scanSet === 1 ? toSet1(codes) : codes);
   }
 
   /** A byte from the controller (port 0x60 write with no controller command pending). */

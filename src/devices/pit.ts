@@ -302,6 +302,9 @@ export class Pit {
 
   private tick(): number { return pitTick(this.scheduler.now()); }
 
+  /** The OUT pin of counter n now. */
+  output(n: number): boolean { return this.counters[n].out(this.tick()); }
+
   /** Speaker: true while counter 2's output reaches the speaker (gate and data enable set). */
   get speakerOn(): boolean { return (this.portB & 3) === 3; }
 

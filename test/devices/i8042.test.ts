@@ -118,6 +118,19 @@ describe('8042 keyboard controller', () => {
     expect(drain()).toEqual([0x2a, 0x23, 0xa3, 0xaa, 0x17, 0x97, 0x1c, 0x9c]);
   });
 
+  it('types in scan code set 1 when the guest selects it with translation off', () => {
+    const { rig, kbc, cmd, drain } = setup();
+    cmd(0x60); rig.out8(0x60, 0x05);                        // translation off
+    rig.out8(0x60, 0xf0); rig.out8(0x60, 0x01);
+    expect(drain()).toEqual([0xfa, 0xfa]);
+    kbc.keyboard.typeText('A');
+    expect(drain()).toEqual([0x2a, 0x1e, 0x9e, 0xaa]);
+    rig.out8(0x60, 0xf0); rig.out8(0x60, 0x02);
+    drain();
+    kbc.keyboard.typeText('a');
+    expect(drain()).toEqual([0x1c, 0xf0, 0x1c]);           // raw set 2
+  });
+
   it('holds keys while scanning or the keyboard interface is disabled', () => {
     const { rig, kbc, cmd, drain } = setup();
     rig.out8(0x60, 0xf5); expect(drain()).toEqual([0xfa]);

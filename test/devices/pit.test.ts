@@ -27,12 +27,14 @@ describe('8254 PIT', () => {
   });
 
   it('mode 2: IRQ0 rises every N clocks after load; CE counts N..1; OUT low at CE=1', () => {
-    const { rig, irq, at, count, status } = setup();
+    const { rig, irq, pit, at, count, status } = setup();
     rig.out8(0x43, 0x34); rig.out8(0x40, 100); rig.out8(0x40, 0); // written during tick 0, loaded at tick 1
     at(1); expect(count(0)).toBe(100);
     at(50); expect(count(0)).toBe(51);
     at(100); expect(count(0)).toBe(1); expect(status(0) & 0x80).toBe(0);
     at(101); expect(count(0)).toBe(100); expect(status(0) & 0x80).toBe(0x80);
+    at(200); expect(pit.output(0)).toBe(false);               // OUT low while CE = 1
+    at(201); expect(pit.output(0)).toBe(true);
     at(1001);
     expect(irq.riseTimes).toEqual([0, 101, 201, 301, 401, 501, 601, 701, 801, 901, 1001]);
   });
