@@ -78,8 +78,8 @@ export class Uart {
       triggerLevel: { type: 'u8', max: 14 }, threPending: 'bool', timeoutPending: 'bool', transmitting: 'bool',
       breakInFifo: 'bool', rxTimer: 'timer', txTimer: 'timer', timeoutTimer: 'timer',
     }, { postLoad: (u: Uart) => u.updateIrq() });
-    this.rxTimer = scheduler.createTimer(`uart${base.toString(16)}-rx`, () => this.receiveNext());
-    this.txTimer = scheduler.createTimer(`uart${base.toString(16)}-tx`, () => this.transmitDone());
+    this.rxTimer = scheduler.createTimer(`uart${base.toString(16)}-rx`, at => this.receiveNext(at));
+    this.txTimer = scheduler.createTimer(`uart${base.toString(16)}-tx`, at => this.transmitDone(at));
     this.timeoutTimer = scheduler.createTimer(`uart${base.toString(16)}-timeout`, () => { this.timeoutPending = true; this.updateIrq(); });
     io.map(base, base + 7, { read8: p => this.read(p - base), write8: (p, v) => this.write(p - base, v) });
     backend.onReceive(bytes => this.hostInput(bytes));
@@ -132,11 +132,13 @@ export class Uart {
   }
 
   /** One character time has passed: the next host byte arrives (unless in loopback). */
-  private receiveNext(): void {
+  private receiveNext(at: number): void {
     if (this.input.empty) return;
-    // Loopback disconnects the receiver from the line; a full FIFO holds the sender off.
-    if (!this.loopback && !this.rx.full) this.receive(this.input.shift());
-    if (!this.input.empty) this.rxTimer.arm(this.scheduler.now() + this.charTimeNs);
+    // Loopback disconnects the receiver from the line. A full receiver holds the sender off,
+    // as flow control would, so that pasted input is not lost to overruns.
+    const room = this.fifoEnabled ? !this.rx.full : this.rx.empty;
+    if (!this.loopback && room) this.receive(this.input.shift());
+    if (!this.input.empty) this.rxTimer.arm(at + this.charTimeNs);
   }
 
   /** A character completes in the receiver shift register. */
@@ -175,21 +177,21 @@ export class Uart {
     // Holding capacity: the FIFO, or THR alone, besides the byte in the shift register.
     if (this.tx.count < (this.fifoEnabled ? 16 : 1) + (this.transmitting ? 1 : 0)) this.tx.push(v);
     if (!this.paceTransmit) { while (!this.tx.empty) this.emit(this.tx.shift()); this.threPending = true; }
-    else if (!this.transmitting) this.startTransmit();
+    else if (!this.transmitting) this.startTransmit(this.scheduler.now());
     this.updateIrq();
   }
 
-  private startTransmit(): void {
+  private startTransmit(now: number): void {
     this.transmitting = true;
-    this.txTimer.arm(this.scheduler.now() + this.charTimeNs);
+    this.txTimer.arm(now + this.charTimeNs);
     // The byte moves from THR/FIFO into the shift register at once: THR may now be empty.
     if (this.tx.count === 1) this.threPending = true;
   }
 
-  private transmitDone(): void {
+  private transmitDone(at: number): void {
     this.emit(this.tx.shift());
     this.transmitting = false;
-    if (!this.tx.empty) this.startTransmit();
+    if (!this.tx.empty) this.startTransmit(at);
     this.updateIrq();
   }
 

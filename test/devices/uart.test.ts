@@ -113,6 +113,18 @@ describe('16550A UART', () => {
     expect(rig.in8(RBR)).toBe(0x62);                        // the newer byte replaced the older
   });
 
+  it('holds host input back while the receiver is full instead of overrunning', () => {
+    const { rig, backend, charNs } = setup();
+    backend.inject('abc');
+    let got = '';
+    for (let i = 0; i < 3; i++) {
+      rig.runFor(10 * charNs);                              // a slow guest
+      expect(rig.in8(LSR) & 0x03).toBe(0x01);               // data ready, no overrun
+      got += String.fromCharCode(rig.in8(RBR));
+    }
+    expect(got).toBe('abc');
+  });
+
   it('orders interrupt sources: line status > RX data > THRE > modem status', () => {
     const { rig, irq } = setup();
     rig.out8(0x3fa, 0x07);                                  // FIFO, trigger 1
