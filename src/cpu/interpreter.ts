@@ -1014,8 +1014,10 @@ function mulS32(a: number, b: number): number {
 function imulTruncating(cpu: Cpu, a: number, b: number, size: number): number {
   let r: number, overflow: boolean;
   if (size === 2) {
-    r = mulS32(a | 0, b | 0);
-    overflow = mulHigh !== (r >> 31);
+    // The double product is exact whenever it fits in 53 bits, and beyond int32 it overflows anyway.
+    const p = (a | 0) * (b | 0);
+    r = Math.imul(a, b);
+    overflow = p > 0x7fffffff || p < -0x80000000;
   } else {
     const p = ((a << 16) >> 16) * ((b << 16) >> 16);
     r = p & 0xffff;
