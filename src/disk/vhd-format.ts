@@ -174,7 +174,7 @@ export const LOCATOR_MACX = 'MacX'; // file URL, UTF-8: the POSIX form
 
 export interface ParentLocator {
   code: string;
-  /** Space reserved at `offset`, in 512-byte sectors as the spec says. */
+  /** Space reserved at `offset`: sectors says the spec, bytes write Virtual PC and Hyper-V. Not relied on. */
   dataSpace: number;
   dataLength: number;
   offset: number;

@@ -582,7 +582,8 @@ export function writeEmptyVhd(fd: number, layout: VhdLayout): void {
   let next = tableOffset + roundUp(entries * 4, SECTOR_SIZE);
   const locators = (layout.parent?.locators ?? []).map((l) => {
     const space = roundUp(Math.max(l.data.length, 1), SECTOR_SIZE);
-    const loc = { code: l.code, dataSpace: space / SECTOR_SIZE, dataLength: l.data.length, offset: next, data: l.data };
+    // Bytes, not the sectors the spec says: what Virtual PC and Hyper-V write (and VirtualBox expects).
+    const loc = { code: l.code, dataSpace: space, dataLength: l.data.length, offset: next, data: l.data };
     next += space;
     return loc;
   });
@@ -599,7 +600,7 @@ export function writeEmptyVhd(fd: number, layout: VhdLayout): void {
   pwriteFull(fd, header, FOOTER_SIZE);
   pwriteFull(fd, bat, tableOffset);
   for (const l of locators) {
-    const padded = new Uint8Array(l.dataSpace * SECTOR_SIZE);
+    const padded = new Uint8Array(l.dataSpace);
     padded.set(l.data);
     pwriteFull(fd, padded, l.offset);
   }
