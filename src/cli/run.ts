@@ -139,8 +139,10 @@ async function runPc(v: Values): Promise<number> {
 
 /** Run a PC with COM1 on stdin/stdout until it halts or the user quits. */
 async function boot(config: PcConfig, maxInstructions: number): Promise<number> {
-  const stdout = process.stdout;
-  const machine = new PcMachine({ ...config, onSerialOutput: (b) => stdout.write(new Uint8Array([b])) });
+  // Guest output is gathered and written when the run loop yields (every few ms), not byte by byte.
+  let pending: number[] = [];
+  const flush = () => { if (pending.length) { process.stdout.write(Uint8Array.from(pending)); pending = []; } };
+  const machine = new PcMachine({ ...config, onSerialOutput: (b) => { if (pending.push(b) === 1) setImmediate(flush); } });
   const stdin = process.stdin;
   const raw = stdin.isTTY === true;
   let quitting = false, escape = false;
@@ -161,6 +163,7 @@ async function boot(config: PcConfig, maxInstructions: number): Promise<number> 
   try {
     stop = (await machine.run({ maxInstructions })).stop;
   } finally {
+    flush();
     stdin.off('data', onData);
     if (raw) stdin.setRawMode(false);
     stdin.pause();

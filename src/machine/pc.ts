@@ -32,6 +32,8 @@ export interface PcConfig {
   bootOrder?: BootDevice[];
   /** Direct kernel boot instead of the disk bootstrap. */
   linux?: LinuxBootOptions;
+  /** What the RTC shows at power-on (default: the host's time now). */
+  rtcStart?: Date;
   /** What a guest-initiated reset or triple fault does: restart the machine (default) or end the run. */
   onReset?: 'reset' | 'stop';
   /** Bytes the guest writes to COM1 (in addition to `serialOutput`). */
@@ -102,6 +104,7 @@ export class PcMachine {
     this.platform = attachPlatform(this, {
       com1,
       onDebugConsole: config.onDebugConsole,
+      rtcStart: config.rtcStart,
       onResetRequest: () => { this.resetRequested = true; this.cpu.requestStop(); },
     });
 

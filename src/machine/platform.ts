@@ -16,6 +16,7 @@ export interface PlatformHooks {
   /** COM1's line to the host. */
   com1: CharBackend;
   onDebugConsole?: (byte: number) => void;
+  rtcStart?: Date;
   /** The guest asked for a CPU reset (8042 pulse, port 92h bit 0). */
   onResetRequest: () => void;
 }
@@ -51,7 +52,7 @@ function sharedLines(sink: IrqSink): (irq: number) => IrqLine {
 
 export function attachPlatform(m: PcMachine, hooks: PlatformHooks): Platform {
   const line = sharedLines(m.pic);
-  const rtc = new Rtc(m.io, line(8), m.scheduler);
+  const rtc = new Rtc(m.io, line(8), m.scheduler, { startTime: hooks.rtcStart });
   rtc.setMemorySize(m.mem.ramSize);
   rtc.updateChecksum();
   const a20 = new A20Gate(m.mem);

@@ -1,0 +1,26 @@
+// The default guest (images/out, built from Debian packages by images/build.sh) for the boot
+// test and the boot benchmark.
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LinuxBootOptions } from '../../src/machine/linux.ts';
+
+const images = fileURLToPath(new URL('../../images/', import.meta.url));
+export const GUEST_READY = 'SOULVM-GUEST-READY';
+
+/** Build the default guest when it is missing (needs apt on a Debian-family host). */
+export function ensureGuestImages(): void {
+  if (existsSync(`${images}out/vmlinuz`) && existsSync(`${images}out/initramfs.gz`)) return;
+  const r = spawnSync('bash', [`${images}build.sh`], { stdio: 'inherit', timeout: 15 * 60_000 });
+  if (r.status !== 0) throw new Error('images/build.sh failed: the default guest could not be built');
+}
+
+export function defaultGuest(): LinuxBootOptions {
+  ensureGuestImages();
+  const cmdline = readFileSync(`${images}out/cmdline`, 'utf8').trim();
+  return {
+    kernel: new Uint8Array(readFileSync(`${images}out/vmlinuz`)), kernelName: 'images/out/vmlinuz',
+    initrd: new Uint8Array(readFileSync(`${images}out/initramfs.gz`)), initrdName: 'images/out/initramfs.gz',
+    cmdline,
+  };
+}
