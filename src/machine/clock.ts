@@ -45,13 +45,14 @@ export class Clock {
   private hostOffset = 0;
   /** Host mode: estimated instructions per ns, from recent slices. */
   private hostRate = 0.05;
-  private lastHostNs = 0;
+  /** Host mode: wall-clock ns at the start of the current slice (set by instructionsUntil). */
+  private sliceStartHost = 0;
   private running = true;
   /** Deterministic mode: instructions retired inside the current slice, not yet advanced. */
   private inFlight: () => number = () => 0;
 
   readonly stateDesc: StateDesc = defineState('clock', 1, { time: 'f64' }, {
-    postLoad: (c: Clock) => { c.hostOffset = c.time - c.hostNs(); c.lastHostNs = c.hostNs(); },
+    postLoad: (c: Clock) => { c.hostOffset = c.time - c.hostNs(); },
   });
 
   constructor(options: ClockOptions = {}) {
@@ -63,7 +64,7 @@ export class Clock {
     this.hostNs = options.hostNs ?? defaultHostNs;
     this.maxSlice = options.maxSlice ?? 1 << 20;
     this.hostOffset = -this.hostNs();
-    this.lastHostNs = this.hostNs();
+    this.sliceStartHost = this.hostNs();
   }
 
   /**
@@ -87,9 +88,7 @@ export class Clock {
   /** The run loop reports a finished slice. */
   advance(instructionsRetired: number): void {
     if (this.mode === 'deterministic') { this.time += instructionsRetired * this.nsPerInstruction; return; }
-    const host = this.hostNs();
-    const spent = host - this.lastHostNs;
-    this.lastHostNs = host;
+    const spent = this.hostNs() - this.sliceStartHost;
     if (spent > 0 && instructionsRetired > 0) this.hostRate = this.hostRate * 0.75 + (instructionsRetired / spent) * 0.25;
     this.syncHost();
   }
@@ -97,8 +96,9 @@ export class Clock {
   /** Host mode: catch virtual time up with the wall clock. */
   syncHost(): void { if (this.mode === 'host') this.now(); }
 
-  /** How many instructions to run before `deadlineNs` is reached (at least 1). */
+  /** How many instructions to run before `deadlineNs` is reached (at least 1). Call it right before each slice. */
   instructionsUntil(deadlineNs: number): number {
+    if (this.mode === 'host') this.sliceStartHost = this.hostNs();
     const ns = deadlineNs - this.now();
     if (ns <= 0) return 1;
     const rate = this.mode === 'deterministic' ? 1 / this.nsPerInstruction : this.hostRate;
@@ -108,7 +108,8 @@ export class Clock {
 
   /**
    * The CPU is idle (HLT) until `deadlineNs`. Deterministic mode jumps there and returns 0;
-   * host mode returns the ns the run loop should sleep (0 when already due).
+   * host mode returns the ns the run loop should sleep (0 when already due, Infinity when
+   * nothing is scheduled: wait for host input then).
    */
   idle(deadlineNs: number): number {
     if (this.mode === 'deterministic') {
@@ -122,7 +123,7 @@ export class Clock {
   /** Host mode: stop virtual time while the machine is paused, and go on without a jump. */
   pause(): void { if (this.mode === 'host' && this.running) { this.now(); this.running = false; } }
   resume(): void {
-    if (this.mode === 'host' && !this.running) { this.hostOffset = this.time - this.hostNs(); this.lastHostNs = this.hostNs(); this.running = true; }
+    if (this.mode === 'host' && !this.running) { this.hostOffset = this.time - this.hostNs(); this.running = true; }
   }
 }
 
