@@ -137,13 +137,13 @@ export class Timer {
   arm(atNs: number): void {
     this.armed = true;
     this.deadline = atNs;
-    this.scheduler.changed();
+    this.scheduler.changed(atNs);
   }
   disarm(): void {
     if (!this.armed) return;
     this.armed = false;
     this.deadline = Infinity;
-    this.scheduler.changed();
+    this.scheduler.changed(Infinity);
   }
 }
 
@@ -151,8 +151,13 @@ export class Scheduler {
   private readonly timers: Timer[] = [];
   private cachedNext = Infinity;
   private cacheValid = true;
-  /** Called when the earliest deadline may have moved earlier (the run loop may cut the slice). */
-  onDeadlineChange: () => void = () => {};
+  /** The deadline the run loop was last given by nextDeadline(). */
+  private reported = Infinity;
+  /**
+   * Called when a timer is armed earlier than the deadline nextDeadline() last reported, e.g.
+   * by a port write in the middle of a CPU slice: the run loop may want to end the slice.
+   */
+  onEarlierDeadline: (deadlineNs: number) => void = () => {};
 
   constructor(readonly clock: Clock) {}
 
@@ -165,20 +170,20 @@ export class Scheduler {
   }
 
   /** @internal timers report changes here */
-  changed(): void {
+  changed(deadline: number): void {
     this.cacheValid = false;
-    this.onDeadlineChange();
+    if (deadline < this.reported) { this.reported = deadline; this.onEarlierDeadline(deadline); }
   }
 
   /** The earliest armed deadline, Infinity when none. */
   nextDeadline(): number {
-    if (this.cacheValid) return this.cachedNext;
+    if (this.cacheValid) return (this.reported = this.cachedNext);
     let next = Infinity;
     const timers = this.timers;
     for (let i = 0; i < timers.length; i++) if (timers[i].armed && timers[i].deadline < next) next = timers[i].deadline;
     this.cachedNext = next;
     this.cacheValid = true;
-    return next;
+    return (this.reported = next);
   }
 
   /** Fire every due timer in deadline order (ties by creation order). A callback may re-arm. */

@@ -32,6 +32,21 @@ describe('clock and scheduler', () => {
     expect(s.nextDeadline()).toBe(Infinity);
   });
 
+  it('tells the run loop when a timer is armed before the deadline it was given', () => {
+    const s = new Scheduler(new Clock());
+    const early: number[] = [];
+    s.onEarlierDeadline = d => early.push(d);
+    const a = s.createTimer('a', () => {}), b = s.createTimer('b', () => {});
+    a.arm(1000);
+    expect(s.nextDeadline()).toBe(1000);
+    b.arm(2000);                                            // later: the slice stands
+    a.arm(1500);                                            // later too
+    expect(early).toEqual([1000]);                          // only the first (before any report)
+    expect(s.nextDeadline()).toBe(1500);
+    b.arm(700);
+    expect(early).toEqual([1000, 700]);
+  });
+
   it('sees instructions retired inside a slice and derives the TSC from virtual time', () => {
     let inFlight = 0;
     const clock = new Clock({ mode: 'deterministic', nsPerInstruction: 3, tscHz: 2e9 });
