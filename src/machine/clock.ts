@@ -7,9 +7,11 @@
 // the next deadline (instructionsUntil), advances the clock, and fires what is due.
 //
 // The run loop, in outline:
+//   clock.setInFlightCounter(() => instructions the CPU retired in the current slice);
+//   scheduler.onEarlierDeadline = () => end the CPU's slice after the current instruction;
 //   for (;;) {
 //     const n = cpu.run(clock.instructionsUntil(scheduler.nextDeadline()));
-//     clock.advance(n);                       // both modes (host mode: sync + rate estimate)
+//     clock.advance(n);                       // both modes (host mode: sync + speed estimate)
 //     if (cpu halted) clock.idle(scheduler.nextDeadline());  // deterministic: jump; host: sleep the returned ns
 //     scheduler.runDue();
 //   }
