@@ -251,7 +251,7 @@ export class PitCounter {
     switch (this.mode) {
       case 0: case 4:
         if (!level) { // pause: CE holds, OUT holds
-          this.outHigh = this.out(t) && this.mode === 0 ? true : this.outHigh;
+          if (this.mode === 0 && this.out(t)) this.outHigh = true; // terminal count already reached
           if (this.mode === 4) this.strobeDone = this.strobeDone || t - this.baseTick >= this.startValue;
           this.held = this.value(t);
           this.running = false;

@@ -52,7 +52,7 @@ export class Uart {
   ier = 0;
   lcr = 0x03;
   mcr = 0;
-  lsr = THRE | TEMT;   // error bits (OE PE FE BI); DR, THRE, TEMT, RXFE are computed
+  lsr = 0;             // error bits (OE PE FE BI); DR, THRE, TEMT, RXFE are computed
   msr = 0;             // delta bits; line bits computed
   scr = 0;
   divisor = 12;        // 9600 baud
