@@ -134,6 +134,21 @@ describe('damaged files', () => {
     expect(check(file).ok).toBe(true);
   });
 
+  it('a damaged footer copy at the start: the disk still opens; check reports it and --repair rewrites it', () => {
+    const file = dynamicDisk();
+    patch(file, 100, [0xee]);
+    openDisk(file).close(); // the trailing footer is the one that counts
+    const before = fs.readFileSync(file);
+    const report = check(file);
+    expect(report.ok).toBe(false);
+    expect(report.problems[0]).toMatchObject({ code: 'footer-copy', repairable: true });
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(check(file, true).repaired).toHaveLength(1);
+    const after = fs.readFileSync(file);
+    expect(after.subarray(0, 512).equals(after.subarray(after.length - 512))).toBe(true);
+    expect(check(file).ok).toBe(true);
+  });
+
   it('bad dynamic header checksum', () => {
     const file = dynamicDisk();
     patch(file, 512 + 700, [9]);
