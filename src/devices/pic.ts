@@ -237,8 +237,7 @@ export class PicPair implements InterruptController, IrqSink {
       chip.pollPending = false;
       const irq = chip.pending();
       if (irq < 0) return 0;
-      chip.acknowledge(irq);
-      if (chip === this.master && irq === 2) this.master.setInput(2, false);
+      chip.acknowledge(irq); // no cascade cycle: the slave is polled on its own
       this.update();
       return 0x80 | irq;
     }

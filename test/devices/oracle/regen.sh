@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 nasm -f bin -o probe.bin probe.asm
 rm -f probe.qemu.txt
-timeout 20 qemu-system-i386 -M pc -nodefaults -display none -bios probe.bin \
+timeout 20 qemu-system-i386 -M pc -nodefaults -icount shift=0,sleep=off -display none -bios probe.bin \
   -device isa-debugcon,iobase=0xe9,chardev=dbg -chardev file,id=dbg,path=probe.qemu.txt \
-  -device isa-debug-exit,iobase=0xf4,iosize=1 -serial null || true
+  -device isa-debug-exit,iobase=0xf4,iosize=1 -serial null -serial null || true
 cat probe.qemu.txt
