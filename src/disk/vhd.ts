@@ -21,8 +21,8 @@ import { ioError, openFile } from './raw.ts';
 import {
   DISK_DIFFERENCING, DISK_DYNAMIC, DISK_FIXED, type DynamicHeader, FOOTER_SIZE, HEADER_SIZE,
   LOCATOR_MACX, LOCATOR_W2KU, LOCATOR_W2RU, MAX_DISK_BYTES, TYPE_NAMES, UNUSED_ENTRY, type VhdFooter,
-  type VhdType, bitmapBytesFor, chsGeometry, vhdSizeFor, decodeFooter, decodeHeader, decodeLocatorPath, encodeFooter, encodeHeader,
-  encodeLocatorPath, sameId, uuidString, vhdTime,
+  type VhdType, bitmapBytesFor, chsGeometry, decodeFooter, decodeHeader, decodeLocatorPath, encodeFooter,
+  encodeHeader, encodeLocatorPath, sameId, uuidString, vhdSizeFor, vhdTime,
 } from './vhd-format.ts';
 
 export const DEFAULT_BLOCK_SIZE = 2 * 1024 * 1024;
