@@ -88,22 +88,21 @@ cp "$work/busybox/bin/busybox" "$root/bin/busybox"
 cp "$here/init" "$root/init"
 chmod 755 "$root/init" "$root/bin/busybox"
 
-# Modules: each name in modules.txt (one a line, '#' comments) with its dependencies from modules.dep.
+# Modules: each name in modules.txt (one a line, '#' comments) with the modules it depends on
+# (the "depends=" field of each .ko's modinfo). The guest's init runs depmod and modprobe.
 : > "$root/etc/modules"
-if [ -f "$modules_list" ] && grep -qv '^\s*\(#.*\)\?$' "$modules_list"; then
+if [ -f "$modules_list" ] && grep -qv '^[[:space:]]*\(#.*\)\?$' "$modules_list"; then
   moddir=$work/kernel/lib/modules/$kver
   declare -A seen=()
   add_module() {
-    local name=$1 rel dep
-    rel=$(awk -F: -v n="$name" '{ f = $1; sub(".*/", "", f); sub("\\.ko(\\.[a-z]+)?$", "", f); gsub("-", "_", f); m = n; gsub("-", "_", m); if (f == m) { print $1; exit } }' "$moddir/modules.dep")
-    [ -n "$rel" ] || { say "module $name is not in $kver"; exit 1; }
-    [ -n "${seen[$rel]:-}" ] && return 0
-    seen[$rel]=1
-    for dep in $(awk -F: -v r="$rel" '$1 == r { print $2 }' "$moddir/modules.dep"); do
-      add_module "$(basename "$dep" | sed 's/\.ko.*//')"
-    done
-    mkdir -p "$root/lib/modules/$kver/$(dirname "$rel")"
-    cp "$moddir/$rel" "$root/lib/modules/$kver/$rel"
+    local name=${1//-/_} path dep
+    path=$(cd "$moddir" && find kernel -name '*.ko*' | awk -v n="$name" '{ f = $0; sub(".*/", "", f); sub("\\.ko.*$", "", f); gsub("-", "_", f); if (f == n && !found) { print; found = 1 } }')
+    [ -n "$path" ] || { say "module $1 is not in kernel $kver"; exit 1; }
+    [ -n "${seen[$path]:-}" ] && return 0
+    seen[$path]=1
+    for dep in $(tr '\0' '\n' < "$moddir/$path" | sed -n 's/^depends=//p' | tr ',' ' '); do add_module "$dep"; done
+    mkdir -p "$root/lib/modules/$kver/$(dirname "$path")"
+    cp "$moddir/$path" "$root/lib/modules/$kver/$path"
   }
   while read -r m; do
     m=${m%%#*}; m=$(echo "$m" | xargs)
@@ -111,10 +110,7 @@ if [ -f "$modules_list" ] && grep -qv '^\s*\(#.*\)\?$' "$modules_list"; then
     add_module "$m"
     echo "$m" >> "$root/etc/modules"
   done < "$modules_list"
-  cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
-  # busybox modprobe reads modules.dep: keep the lines of the copied modules.
-  awk -F: 'NR == FNR { keep[$1] = 1; next } keep[$1]' \
-    <(cd "$root/lib/modules/$kver" && find . -name '*.ko*' | sed 's|^\./||') "$moddir/modules.dep" > "$root/lib/modules/$kver/modules.dep"
+  cp "$moddir"/modules.{order,builtin} "$root/lib/modules/$kver/" 2>/dev/null || true
 fi
 
 tsx=$here/../node_modules/.bin/tsx
