@@ -81,7 +81,7 @@ function runBios(v: Values): number {
   const rom = readInput(v.bios!, 'ROM image');
   const r = runRom(rom, {
     memoryMiB: positiveInt(v.memory, 'memory', 32),
-    maxInstructions: positiveInt(v['max-instructions'], 'max-instructions', 50_000_000),
+    maxInstructions: positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER),
     resetOnTripleFault: !!v['reset-on-triple-fault'],
     onConsole: (b) => process.stdout.write(new Uint8Array([b])),
     onPostCode: v['post-codes'] ? (code, port) => process.stderr.write(`POST ${code.toString(16).padStart(2, '0')} (port ${port.toString(16)}h)\n`) : undefined,
