@@ -10,7 +10,7 @@ head -c 32768 /dev/zero > "$dir/vga.bin"   # Bochs insists on a VGA ROM; an empt
 echo c > "$dir/cmds"                       # Debian's Bochs has the debugger built in: continue
 cat > "$dir/bochsrc" <<RC
 megs: 32
-cpu: model=p2_klamath, ips=100000000, reset_on_triple_fault=0
+cpu: model=p2_klamath, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=0
 romimage: file=$rom
 vgaromimage: file=$dir/vga.bin
 display_library: rfb, options="timeout=0"
