@@ -37,6 +37,7 @@ e = re.search(rb'\x01EXIT=([0-9A-F]{2})\x01', body)
 if e:
     text = body[:e.start()] + b'[exit=%d]\n' % int(e.group(1), 16)
 elif b'with no resolution' in log:    # reset_on_triple_fault=0: Bochs panics on shutdown
+    body = re.sub(rb'\(0\)\.\[\d+\] [^\n]*\n?', b'', body)   # its debugger's "where" lines
     text = body.split(b'=====')[0] + b'[triple-fault]\n'
 else:
     text = body.split(b'=====')[0] + b'[timeout]\n'
