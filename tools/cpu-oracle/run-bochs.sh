@@ -43,4 +43,4 @@ else:
     text = body.split(b'=====')[0] + b'[timeout]\n'
 open(sys.argv[2], 'wb').write(text)
 PY
-rm -rf "$dir"
+[ -n "${KEEP:-}" ] && echo "$dir" >&2 || rm -rf "$dir"

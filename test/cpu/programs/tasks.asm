@@ -1,5 +1,5 @@
 ; Hardware task switching: JMP and CALL to a TSS, IRET from a nested task (NT, back link, busy
-; bits), INT through a task gate, a double fault delivered through a task gate (the way Linux
+; bits), INT through a task gate (from CPL0, and from CPL3 through a DPL3 gate), a double fault delivered through a task gate (the way Linux
 ; handles #DF), and the faults of bad task switches (busy TSS → #GP, TSS limit too small → #TS).
 ; oracle: bochs — QEMU does not set RF in the EFLAGS image pushed for a fault (SDM 17.3.1.1).
 %include "harness.inc"
@@ -106,6 +106,22 @@ after_jmp:
   int 0x50
   PRINT "A after int 0x50"
   call show_task
+
+  ; INT through a DPL3 task gate from CPL3: the task switch saves ring-3 state in TSS A; task C
+  ; returns with IRET into ring 3
+  SETGATE 0x51, 0, S_TSSC, GATE_TASK + GATE_DPL3
+  TO_RING3
+  mov eax, 0x33333333
+  int 0x51
+  PRINT "A (ring 3) after int 0x51: cs="
+  push eax
+  mov eax, cs
+  HEX16 eax
+  pop eax
+  SHOW "eax", eax
+  PRINT NL
+  CASE "int 0x50 from ring 3 (gate DPL0)", {int 0x50}
+  TO_RING0
 
   ; bad switches
   CASE "jmp to busy TSS (self)", {jmp SEL_TSS0:0}
