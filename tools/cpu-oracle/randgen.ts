@@ -34,6 +34,8 @@ export const DATA_SIZE = 512;
 // flag bits
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800, DF = 0x400;
 const ALL6 = CF | PF | AF | ZF | SF | OF;
+// x87 condition codes in the status word
+const FC0 = 0x100, FC1 = 0x200, FC2 = 0x400, FC3 = 0x4000;
 
 /** Small deterministic PRNG (xorshift128+ on 32-bit halves: mulberry32 is enough here). */
 class Rng {
@@ -82,11 +84,28 @@ class BlockBuilder {
   undef = 0;
   /** x87 registers in use (fpu32 blocks start with FNINIT). */
   fdepth = 0;
+  /** x87 condition codes (C0-C3 bits of the status word) currently undefined. */
+  fccUndef = 0;
   label = 0;
   constructor(readonly rng: Rng, readonly mode: Mode, readonly blockId: number) {}
 
   get bits16() { return this.mode === 'real16'; }
   emit(s: string) { this.lines.push(s); }
+  /**
+   * Emits an x87 instruction and follows the SDM on the condition codes it leaves undefined:
+   * compares, FXAM and FPREM/FPREM1 define C0-C3; FCOMI/FUCOMI define C1 and leave C0 C2 C3
+   * alone; FLDCW leaves all four undefined; every other instruction here defines C1 only (0,
+   * or the rounding direction) and leaves C0 C2 C3 undefined.
+   */
+  femit(s: string) {
+    this.emit(s);
+    const mn = s.split(' ')[0];
+    if (!mn.startsWith('f')) return;
+    if (/^f(u?comp{0,2}|tst|xam|prem1?)$/.test(mn)) this.fccUndef = 0;
+    else if (/^fu?comi$/.test(mn)) this.fccUndef &= ~FC1;
+    else if (mn === 'fldcw') this.fccUndef = FC0 | FC1 | FC2 | FC3;
+    else this.fccUndef = FC0 | FC2 | FC3;
+  }
 
   /** Account for an instruction's flag effects: reads must be defined, `def` become defined, `undef` undefined. */
   flags(reads: number, def: number, undef: number) {
@@ -390,12 +409,12 @@ const GENERATORS: [number, Gen][] = [
 function fpuInstruction(b: BlockBuilder): void {
   const r = b.rng;
   const m = () => b.mem(32, 10).replace(/^dword /, '');
-  const push = (text: string) => { b.emit(text); b.fdepth++; };
+  const push = (text: string) => { b.femit(text); b.fdepth++; };
   const kind = r.int(28);
   if (b.fdepth < 2 && kind >= 6 || b.fdepth === 0) {
     if (b.fdepth < 8) { loadOne(); return; }
   }
-  if (b.fdepth === 8 && kind < 9) { b.emit(`fstp ${r.pick(['dword', 'qword', 'tword'])} ${m()}`); b.fdepth--; return; }
+  if (b.fdepth === 8 && kind < 9) { b.femit(`fstp ${r.pick(['dword', 'qword', 'tword'])} ${m()}`); b.fdepth--; return; }
   function loadOne() {
     switch (r.int(4)) {
       case 0: push(r.pick(['fld1', 'fldz', 'fldpi', 'fldl2e', 'fldln2', 'fldl2t', 'fldlg2'])); break;
@@ -409,40 +428,40 @@ function fpuInstruction(b: BlockBuilder): void {
   if (kind < 16) {
     const op = r.pick(['fadd', 'fsub', 'fsubr', 'fmul', 'fdiv', 'fdivr']);
     switch (r.int(4)) {
-      case 0: b.emit(`${op} st0, st${r.int(b.fdepth)}`); break;
-      case 1: b.emit(`${op} st${k}, st0`); break;
-      case 2: b.emit(`${op}p st${k}, st0`); b.fdepth--; break;
-      default: b.emit(`${op} ${r.pick(['dword', 'qword'])} ${m()}`);
+      case 0: b.femit(`${op} st0, st${r.int(b.fdepth)}`); break;
+      case 1: b.femit(`${op} st${k}, st0`); break;
+      case 2: b.femit(`${op}p st${k}, st0`); b.fdepth--; break;
+      default: b.femit(`${op} ${r.pick(['dword', 'qword'])} ${m()}`);
     }
     return;
   }
-  if (kind < 19) { b.emit(r.pick(['fsqrt', 'fabs', 'fchs', 'frndint', `fxch st${k}`, 'fscale', 'fprem', 'fprem1'])); return; }
+  if (kind < 19) { b.femit(r.pick(['fsqrt', 'fabs', 'fchs', 'frndint', `fxch st${k}`, 'fscale', 'fprem', 'fprem1'])); return; }
   if (kind < 21) {
     const op = r.pick(['fcom', 'fucom', 'fcomp', 'fucomp', 'ftst', 'fxam', 'fcomi', 'fucomi', 'fcompp']);
-    if (op === 'fcomi' || op === 'fucomi') { b.flags(0, ALL6, 0); b.emit(`${op} st0, st${k}`); return; }
-    if (op === 'fcompp') { b.emit('fcompp'); b.fdepth -= 2; return; }
-    if (op === 'ftst' || op === 'fxam') { b.emit(op); return; }
-    b.emit(`${op} st${k}`);
+    if (op === 'fcomi' || op === 'fucomi') { b.flags(0, ALL6, 0); b.femit(`${op} st0, st${k}`); return; }
+    if (op === 'fcompp') { b.femit('fcompp'); b.fdepth -= 2; return; }
+    if (op === 'ftst' || op === 'fxam') { b.femit(op); return; }
+    b.femit(`${op} st${k}`);
     if (op.endsWith('p')) b.fdepth--;
     return;
   }
   if (kind < 23) {
     const pop = r.chance(0.5);
-    b.emit(`${pop ? 'fstp' : 'fst'} ${r.pick(['dword', 'qword'])} ${m()}`);
+    b.femit(`${pop ? 'fstp' : 'fst'} ${r.pick(['dword', 'qword'])} ${m()}`);
     if (pop) b.fdepth--;
     return;
   }
   if (kind < 25) {
     const pop = r.chance(0.5);
-    b.emit(`${pop ? 'fistp' : 'fist'} ${r.pick(['word', 'dword'])} ${m()}`);
+    b.femit(`${pop ? 'fistp' : 'fist'} ${r.pick(['word', 'dword'])} ${m()}`);
     if (pop) b.fdepth--;
     return;
   }
-  if (kind < 26) { b.emit(`fstp tword ${m()}`); b.fdepth--; return; }
-  if (kind < 27 && b.fdepth < 8) { b.emit('fxtract'); b.fdepth++; return; }
+  if (kind < 26) { b.femit(`fstp tword ${m()}`); b.fdepth--; return; }
+  if (kind < 27 && b.fdepth < 8) { b.femit('fxtract'); b.fdepth++; return; }
   // precision and rounding control (exceptions stay masked)
-  b.emit(`mov word [${hex(DATA - 4)}], ${hex(0x037f & ~0xf00 | (r.int(4) << 8) | (r.int(4) << 10))}`);
-  b.emit(`fldcw [${hex(DATA - 4)}]`);
+  b.femit(`mov word [${hex(DATA - 4)}], ${hex(0x037f & ~0xf00 | (r.int(4) << 8) | (r.int(4) << 10))}`);
+  b.femit(`fldcw [${hex(DATA - 4)}]`);
 }
 
 function pickWeighted(rng: Rng, table: [number, Gen][]): Gen {
@@ -471,6 +490,12 @@ function generateBlock(rng: Rng, mode: Mode, id: number): { setup: string[]; bod
   if (mode === 'fpu32') {
     // the status word, and the top two stack registers stored into the hashed data area
     b.emit('fnstsw ax');
+    if (b.fccUndef) {
+      // the condition codes the last instructions left undefined (flags preserved around it)
+      b.emit('pushfd');
+      b.emit(`and ax, ${hex(0xffff & ~b.fccUndef)}`);
+      b.emit('popfd');
+    }
     if (b.fdepth > 0) b.emit(`fstp tword [${hex(DATA + DATA_SIZE - 32)}]`);
     if (b.fdepth > 1) b.emit(`fstp tword [${hex(DATA + DATA_SIZE - 16)}]`);
   }
