@@ -1,7 +1,7 @@
 ; Privilege changes: call gates with parameter copy (CPL3 → CPL0 and back with RETF n), gate DPL
 ; checks, interrupt and trap gates entered from CPL3 (stack switch, IF handling, IRET back),
 ; INT n / INT3 / INTO through DPL0 gates from CPL3 (#GP(vector*8+2)), conforming code, the I/O
-; permission bitmap and IOPL.
+; permission bitmap and IOPL, RETF to CPL3 nulling a DPL0 ES, IRET to CPL3 with bad selectors.
 ; oracle: bochs — QEMU does not set RF in the EFLAGS image pushed for a fault (SDM 17.3.1.1).
 %include "harness.inc"
 main:
@@ -52,7 +52,15 @@ pm:
   CASE "call gate dpl3", {call G_CALL3:0}
   PRINT "  back: esp="
   HEX32 esp
+  PRINT " ds="
+  mov eax, ds
+  HEX16 eax
+  PRINT " es="
+  mov eax, es
+  HEX16 eax
   NL_
+  mov ax, SEL_DATA3
+  mov es, ax
   CASE "call gate dpl0", {call G_CALL0:0}
   CASE "int 0x40 (interrupt gate dpl3)", {int 0x40}
   CASE "int 0x41 (trap gate dpl3)", {int 0x41}
@@ -72,6 +80,24 @@ pm:
   mov dx, 0x8900 - 1
   CASE "in dword 0x88FF (denied)", {in eax, dx}
   TO_RING0
+  ; IRET to CPL3 with bad selectors on the stack
+%macro IRET_TO 2          ; cs, ss
+  push dword %2
+  push dword STACK3
+  push dword 2
+  push dword %1
+  push dword iret_target
+  iretd
+%endmacro
+  mov [saved_esp], esp
+  CASE "iret to cs rpl3, ss rpl0", {IRET_TO SEL_CODE3, SEL_DATA3 & ~3}
+  mov esp, [saved_esp]
+  CASE "iret to dpl3 code with rpl0", {IRET_TO SEL_CODE3 & ~3, SEL_DATA0}
+  mov esp, [saved_esp]
+  CASE "iret to data segment as cs", {IRET_TO SEL_DATA3, SEL_DATA3}
+  mov esp, [saved_esp]
+  CASE "iret to ss dpl0 rpl3", {IRET_TO SEL_CODE3, SEL_DATA0 | 3}
+  mov esp, [saved_esp]
   ; IOPL 3: everything allowed at CPL3
   pushfd
   or dword [esp], 0x3000
@@ -103,6 +129,10 @@ cg_target:
   jb .s
   pop ecx
   PRINT NL
+  push eax
+  mov ax, SEL_DATA0         ; a DPL0 segment in ES: RETF to CPL3 must null it
+  mov es, ax
+  pop eax
   retf 8
 
 ; INT handlers: print the frame and IF inside the handler, IRET back
@@ -128,6 +158,9 @@ int_handler:
   pop eax
   iretd
 
+iret_target:
+  PRINT "iret_target reached (unexpected)", NL
+  EXIT 4
 conf_target:
   PRINT "conforming: cs="
   push eax

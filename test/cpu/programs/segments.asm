@@ -17,7 +17,7 @@ S_D3    equ 0x70   ; DPL3 data
 S_SSNP  equ 0x78   ; writable data, not present (for SS)
 S_LDT   equ 0x80   ; LDT descriptor (base 0x5000, 4 entries)
 S_CNP   equ 0x88   ; code, not present
-S_BIGDN equ 0x90   ; expand-down, B=1, limit 0xFFFFF (4K gran): valid 0x100000000-...: none
+S_BIGDN equ 0x90   ; flat data with the accessed bit clear
 S_DN16  equ 0x98   ; expand-down stack, limit 0x7FFF, B=0, base 0x40000
 LDT_BASE equ 0x5000
 pm:
@@ -80,6 +80,18 @@ pm:
   CASE "ds=ldt not present", {mov gs, ax}
   mov ax, 0x24            ; beyond LDT limit
   CASE "ds=beyond ldt", {mov gs, ax}
+  mov ax, SEL_DATA0
+  mov gs, ax
+
+  ; loading a descriptor sets its accessed bit in the GDT
+  SETDESC S_BIGDN, 0, 0xFFFFF, 0x92, 0xC      ; data, accessed bit clear
+  PRINT "access byte before load="
+  HEX8 [GDT_BASE + S_BIGDN + 5]
+  mov ax, S_BIGDN
+  mov gs, ax
+  PRINT " after="
+  HEX8 [GDT_BASE + S_BIGDN + 5]
+  PRINT NL
   mov ax, SEL_DATA0
   mov gs, ax
 
