@@ -1,6 +1,7 @@
 ; Paging: 4 KiB pages and a 4 MiB PSE page, accessed/dirty bits, #PF error codes and CR2 for
 ; not-present / protection / user / write faults from CPL0 and CPL3, CR0.WP, INVLPG after a PTE
-; change, global pages (CR4.PGE) surviving a CR3 reload, a page-crossing access.
+; change, CR4.PGE and the G bit, a page-crossing access, a REP MOVSB that faults in the middle and
+; restarts where it stopped once the page is mapped.
 ; oracle: bochs — QEMU does not set RF in the EFLAGS image pushed for a fault (SDM 17.3.1.1).
 %include "harness.inc"
 main:
@@ -25,6 +26,22 @@ BIG    equ 0x400000         ; 4 MiB page → physical 0x800000
   and eax, 0xFFF
   HEX16 eax
 %endmacro
+
+; #PF hook: shows the string registers at the fault, maps T_NP to T_MOVE's frame, flushes it
+map_on_pf:
+  cmp dword [ebp + 32], 14
+  jne .done
+  PRINT "  at fault: ecx="
+  HEX32 [ebp + 24]
+  PRINT " esi="
+  HEX32 [ebp + 4]
+  PRINT " edi="
+  HEX32 [ebp + 0]
+  PRINT NL
+  mov dword [PTE_OF(T_NP)], (T_MOVE + 0x1000) | 7
+  invlpg [T_NP]
+.done:
+  ret
 
 pm:
   ; page directory: entry 0 → PT0 (user, writable), entry 1 → 4 MiB page at 8 MiB (user, writable)
@@ -135,6 +152,26 @@ pm:
   CASE "not-present page mapped + invlpg", {mov eax, [T_NP]}
   PRINT "  read "
   HEX32 eax
+  PRINT NL
+
+  PRINT "-- rep movsb into a not-present page: #PF mid-instruction, restart after the fix", NL
+  mov dword [PTE_OF(T_NP)], 0
+  invlpg [T_NP]
+  mov dword [exc_hook], map_on_pf
+  mov dword [resume], RETRY
+  mov dword [T_USR + 0x108], 0xA1B2C3D4
+  mov esi, T_USR + 0x100
+  mov edi, T_NP - 8
+  mov ecx, 20
+  cld
+  rep movsb
+  mov dword [resume], 0
+  mov dword [exc_hook], 0
+  PRINT "done: ecx="
+  HEX32 ecx
+  SHOW "esi", esi
+  SHOW "edi", edi
+  SHOW "[T_NP]", [T_NP]
   PRINT NL
 
   PRINT "-- global page", NL
