@@ -124,8 +124,9 @@ export class Cpu {
   lock = false;
   modrm = 0;
   eaSeg = 0; eaOff = 0;
-  // Instruction fetch window: while eip <= fetchLimit the byte at eip is bytes[fetchDelta + eip].
-  fetchLimit = -1; fetchDelta = 0; // fetchLimit is unsigned (a double), -1 when invalid
+  // Instruction fetch window: eip in [fetchBase, fetchBase + fetchSpan] reads bytes[fetchDelta + eip].
+  // fetchSpan is -1 when the window is invalid (any unsigned offset compares above it).
+  fetchBase = 0; fetchSpan = -1; fetchDelta = 0;
 
   // Fault being delivered.
   faultVector = 0; faultError = 0; faultHasError = false;
@@ -705,24 +706,24 @@ export class Cpu {
 
   // ---- instruction fetch -----------------------------------------------------------------
 
-  invalidateFetch(): void { this.fetchLimit = -1; }
+  invalidateFetch(): void { this.fetchSpan = -1; }
 
   fetch8(): number {
     const eip = this.eip >>> 0;
-    if (eip > this.fetchLimit) this.refillFetch();
+    if (((eip - this.fetchBase) >>> 0) > this.fetchSpan) this.refillFetch();
     this.eip = (eip + 1) | 0;
     return this.bytes[this.fetchDelta + eip];
   }
   fetch16(): number {
     const eip = this.eip >>> 0;
-    if (eip + 1 > this.fetchLimit) { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
+    if (((eip - this.fetchBase) >>> 0) + 1 > this.fetchSpan) { const lo = this.fetch8(); return lo | (this.fetch8() << 8); }
     const i = this.fetchDelta + eip, b = this.bytes;
     this.eip = (eip + 2) | 0;
     return b[i] | (b[i + 1] << 8);
   }
   fetch32(): number {
     const eip = this.eip >>> 0;
-    if (eip + 3 > this.fetchLimit) { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }
+    if (((eip - this.fetchBase) >>> 0) + 3 > this.fetchSpan) { const lo = this.fetch16(); return lo | (this.fetch16() << 16); }
     const i = this.fetchDelta + eip, b = this.bytes;
     this.eip = (eip + 4) | 0;
     return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
@@ -746,19 +747,30 @@ export class Cpu {
         return;
       }
     }
-    // Window: to the end of this page, the CS limit and 15 bytes past the instruction start.
+    // Window: this page, up to the CS limit.
     const pageEnd = eip + (0xfff - (lin & 0xfff));
-    let end = Math.min(pageEnd, limit, (this.instrStart >>> 0) + 14);
-    if (end < eip) end = eip;
-    this.fetchLimit = end;
+    const end = Math.min(pageEnd, limit);
+    const start = eip >= (lin & 0xfff) ? eip - (lin & 0xfff) : 0;
+    this.fetchBase = start;
+    this.fetchSpan = end - start;
     this.fetchDelta = off + (lin & 0xfff) - eip;
+  }
+
+  /**
+   * Only an instruction with several prefixes can exceed the 15-byte limit: the decoder calls
+   * this after them, so fetching past byte 15 goes through refillFetch, which raises #GP.
+   */
+  capFetchAtInstructionLimit(): void {
+    const last = ((this.instrStart >>> 0) + 14) - this.fetchBase;
+    if (last < this.fetchSpan) this.fetchSpan = last < 0 ? -1 : last;
   }
 
   /** Code in MMIO or unmapped space: serve one byte at a time from the bus's scratch byte. */
   private execFromMmio(phys: number): void {
     const scratch = this.mem.scratchOffset;
     this.bytes[scratch] = this.mem.read8(phys);
-    this.fetchLimit = this.eip >>> 0;
+    this.fetchBase = this.eip >>> 0;
+    this.fetchSpan = 0;
     this.fetchDelta = scratch - (this.eip >>> 0);
   }
 

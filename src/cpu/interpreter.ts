@@ -43,6 +43,7 @@ function decodePrefixes(cpu: Cpu, op: number): number {
       case 0xf2: cpu.rep = 1; break;
       case 0xf3: cpu.rep = 2; break;
       default:
+        if (((cpu.eip - cpu.instrStart) >>> 0) > 4) cpu.capFetchAtInstructionLimit();
         if (cpu.lock) checkLock(cpu, op);
         return op;
     }
