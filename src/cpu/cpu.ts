@@ -893,6 +893,9 @@ export class Cpu {
 
   private deliver(vector: number, error: number, cls: number): void {
     this.deliveringClass = cls;
+    // Fault frames carry RF = 1 so that the restarted instruction does not re-trigger an
+    // instruction breakpoint (SDM 17.3.1.1); #DB and the aborts (#DF, #MC) do not set it.
+    if (vector !== Vector.DB && vector !== Vector.DF && vector !== Vector.MC) this.flags |= RF;
     try {
       deliverInterrupt(this, vector, error, false, false);
       this.deliveringClass = -1;

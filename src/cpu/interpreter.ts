@@ -29,7 +29,8 @@ export function execute(cpu: Cpu): void {
 }
 
 function decodePrefixes(cpu: Cpu, op: number): number {
-  for (;;) {
+  for (let count = 1; ; count++) {
+    if (count === 4) cpu.capFetchAtInstructionLimit(); // only many prefixes can exceed 15 bytes
     switch (op) {
       case 0x26: cpu.segOverride = Seg.ES; break;
       case 0x2e: cpu.segOverride = Seg.CS; break;
@@ -43,7 +44,6 @@ function decodePrefixes(cpu: Cpu, op: number): number {
       case 0xf2: cpu.rep = 1; break;
       case 0xf3: cpu.rep = 2; break;
       default:
-        if (((cpu.eip - cpu.instrStart) >>> 0) > 4) cpu.capFetchAtInstructionLimit();
         if (cpu.lock) checkLock(cpu, op);
         return op;
     }
@@ -1140,7 +1140,7 @@ function divU64(hi: number, lo: number, d: number): number {
 function daa(cpu: Cpu): void {
   const old = cpu.regs8[0], oldCf = cpu.getCF();
   let al = old, cf = 0, af = 0;
-  if ((al & 0xf) > 9 || cpu.getAF()) { al = (al + 6) & 0xff; af = 1; }
+  if ((al & 0xf) > 9 || cpu.getAF()) { cf = oldCf | (al + 6 > 0xff ? 1 : 0); al = (al + 6) & 0xff; af = 1; }
   if (old > 0x99 || oldCf) { al = (al + 0x60) & 0xff; cf = 1; }
   cpu.regs8[0] = al;
   // OF is undefined; P6 computes it as for the addition (QEMU leaves it clear: masked in tests).
@@ -1150,7 +1150,7 @@ function daa(cpu: Cpu): void {
 function das(cpu: Cpu): void {
   const old = cpu.regs8[0], oldCf = cpu.getCF();
   let al = old, cf = 0, af = 0;
-  if ((al & 0xf) > 9 || cpu.getAF()) { al = (al - 6) & 0xff; af = 1; }
+  if ((al & 0xf) > 9 || cpu.getAF()) { cf = oldCf | (al < 6 ? 1 : 0); al = (al - 6) & 0xff; af = 1; }
   if (old > 0x99 || oldCf) { al = (al - 0x60) & 0xff; cf = 1; }
   cpu.regs8[0] = al;
   cpu.setResultFlags(al, 0, cf, 0, af);
