@@ -192,6 +192,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     const r = spawnSync('bash', [join(IMAGES, 'build.sh')], { stdio: 'inherit' });
     if (r.status !== 0) throw new RunError('building the default guest failed (see the messages above)');
   }
+  process.stderr.write('soulvm: booting the default guest on COM1 (the kernel decompresses itself first; Ctrl-A x quits)\n');
   const cmdline = existsSync(join(out, 'cmdline')) ? readFileSync(join(out, 'cmdline'), 'utf8').trim() : 'console=ttyS0';
   return runPc({ ...v, kernel: join(out, 'vmlinuz'), initrd: join(out, 'initramfs.gz'), append: cmdline });
 }
