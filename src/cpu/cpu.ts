@@ -111,6 +111,7 @@ export class Cpu {
   /** Set whenever the next instruction must go through the slow path (interrupts, traps, halt, stop). */
   attention = true;
   interruptShadow = false; // after STI / MOV SS / POP SS
+  debugShadow = false;     // after MOV SS / POP SS: debug traps also wait one instruction
   private stopRequested = false;
   nmiPending = false;
   /** What a triple fault does: reset the CPU (PC behaviour) or stop the run loop. */
@@ -859,9 +860,10 @@ export class Cpu {
     }
     const trap = (this.flags & TF) !== 0;
     this.instrStart = this.eip;
+    this.debugShadow = false;
     execute(this);
     if (this.flags & RF) { this.flags &= ~RF; }
-    if (trap) {
+    if (trap && !this.debugShadow) {
       this.dr[6] |= 0x4000; // BS
       this.attention = true;
       this.instrStart = this.eip;

@@ -316,12 +316,14 @@ function executeOpcode(cpu: Cpu, op: number): void {
       const m = decodeModrm(cpu), s = (m >> 3) & 7;
       if (s === Seg.CS || s > 5) cpu.raise(Vector.UD);
       loadSegment(cpu, s, readE(cpu, 1));
-      if (s === Seg.SS) { cpu.interruptShadow = true; cpu.attention = true; }
+      if (s === Seg.SS) { cpu.interruptShadow = true; cpu.debugShadow = true; cpu.attention = true; }
       return;
     }
     case 0x8f: {
       // POP Ev: ESP is incremented before the destination address is used (SDM, POP).
       const size = vsize(cpu);
+      if ((cpu.fetch8() >> 3) & 7) cpu.raise(Vector.UD); // only /0 is defined
+      cpu.eip = (cpu.eip - 1) | 0;
       const v = size === 2 ? cpu.peek32(0) : cpu.peek16(0);
       const oldEsp = r[Reg.ESP];
       cpu.addSp(size === 2 ? 4 : 2);
@@ -402,8 +404,8 @@ function executeOpcode(cpu: Cpu, op: number): void {
       return;
     }
     case 0xc4: case 0xc5: loadFarPointer(cpu, op === 0xc4 ? Seg.ES : Seg.DS); return;
-    case 0xc6: { decodeModrm(cpu); writeE(cpu, 0, cpu.fetch8()); return; }
-    case 0xc7: { const size = vsize(cpu); decodeModrm(cpu); writeE(cpu, size, fetchImm(cpu, size)); return; }
+    case 0xc6: { if (decodeModrm(cpu) & 0x38) cpu.raise(Vector.UD); writeE(cpu, 0, cpu.fetch8()); return; }
+    case 0xc7: { const size = vsize(cpu); if (decodeModrm(cpu) & 0x38) cpu.raise(Vector.UD); writeE(cpu, size, fetchImm(cpu, size)); return; }
     case 0xc8: enter(cpu); return;
     case 0xc9: { // LEAVE
       const bp = cpu.stack32 ? r[Reg.EBP] : cpu.regs16[Reg.EBP << 1];
@@ -512,7 +514,7 @@ function popSegment(cpu: Cpu, s: number): void {
   const v = cpu.o32 ? cpu.peek32(0) : cpu.peek16(0);
   loadSegment(cpu, s, v & 0xffff);
   cpu.addSp(cpu.o32 ? 4 : 2);
-  if (s === Seg.SS) { cpu.interruptShadow = true; cpu.attention = true; }
+  if (s === Seg.SS) { cpu.interruptShadow = true; cpu.debugShadow = true; cpu.attention = true; }
 }
 
 function loadFarPointer(cpu: Cpu, s: number): void {

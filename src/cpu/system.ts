@@ -93,11 +93,20 @@ export function loadSegment(cpu: Cpu, s: number, sel: number): void {
 }
 
 function loadStackSegment(cpu: Cpu, sel: number, cpl: number, vector = Vector.GP): void {
+  commitStackSegment(cpu, sel, checkStackSegment(cpu, sel, cpl, vector));
+}
+
+/** The checks of an SS load at privilege `cpl`, without changing anything (returns the descriptor). */
+function checkStackSegment(cpu: Cpu, sel: number, cpl: number, vector = Vector.GP): Descriptor {
   if ((sel & 0xfffc) === 0) cpu.raise(vector, 0);
-  const d = scratch;
+  const d = new Descriptor();
   readDescriptor(cpu, sel, d, vector);
   if ((sel & 3) !== cpl || d.isSystem || d.isCode || !(d.hi & 0x200) || d.dpl !== cpl) cpu.raise(vector, sel & 0xfffc);
   if (!d.present) cpu.raise(Vector.SS, sel & 0xfffc);
+  return d;
+}
+
+function commitStackSegment(cpu: Cpu, sel: number, d: Descriptor): void {
   setAccessed(cpu, sel, d);
   cpu.setSegmentCache(Seg.SS, sel, d.base, d.limit, d.access);
 }
@@ -263,8 +272,9 @@ export function farReturn(cpu: Cpu, release: number): void {
   // Return to an outer level: the caller's SS:ESP follow the parameters.
   const newEsp = o32 ? cpu.peek32(2 * size + release) : cpu.peek16(2 * size + release);
   const newSs = (o32 ? cpu.peek32(3 * size + release) : cpu.peek16(3 * size + release)) & 0xffff;
+  const ss = checkStackSegment(cpu, newSs, rpl);
   setCodeSegment(cpu, sel, d, rpl, eip);
-  loadStackSegment(cpu, newSs, rpl);
+  commitStackSegment(cpu, newSs, ss);
   if (cpu.stack32) cpu.regs[Reg.ESP] = (newEsp + release) | 0;
   else cpu.setReg16(Reg.ESP, (newEsp + release) & 0xffff);
   invalidateOuterSegments(cpu);
@@ -338,10 +348,12 @@ export function interruptReturn(cpu: Cpu): void {
   if (d.hi & 0x400) { if (d.dpl > rpl) cpu.raise(Vector.GP, sel & 0xfffc); }
   else if (d.dpl !== rpl) cpu.raise(Vector.GP, sel & 0xfffc);
   if (!d.present) cpu.raise(Vector.NP, sel & 0xfffc);
-  let newEsp = 0, newSs = 0;
+  let newEsp = 0, newSs = 0, ss: Descriptor | null = null;
   if (rpl > cpl) {
     newEsp = o32 ? cpu.peek32(3 * size) : cpu.peek16(3 * size);
     newSs = (o32 ? cpu.peek32(4 * size) : cpu.peek16(4 * size)) & 0xffff;
+    ss = checkStackSegment(cpu, newSs, rpl);
+    if ((o32 ? eip >>> 0 : eip & 0xffff) > (d.limit >>> 0)) cpu.raise(Vector.GP, 0);
   } else {
     cpu.addSp(3 * size);
   }
@@ -352,8 +364,8 @@ export function interruptReturn(cpu: Cpu): void {
   if (cpl > 0) changeable &= ~IOPL;
   if (cpl > cpu.iopl) changeable &= ~IF;
   cpu.setEflags((cpu.getEflags() & ~changeable) | (fl & changeable));
-  if (rpl > cpl) {
-    loadStackSegment(cpu, newSs, rpl);
+  if (ss) {
+    commitStackSegment(cpu, newSs, ss);
     if (cpu.stack32) cpu.regs[Reg.ESP] = newEsp; else cpu.setReg16(Reg.ESP, newEsp);
     invalidateOuterSegments(cpu);
   }
