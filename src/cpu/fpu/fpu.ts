@@ -254,6 +254,12 @@ export class Fpu {
     this.top = p; this.setReg(p, se, hi, lo);
   }
 
+  /** FLD/FILD/FBLD: C1 is cleared unless the push overflows the stack (which sets it). */
+  private pushLoaded(se: number, hi: number, lo: number): void {
+    this.setC1(false);
+    this.push(se, hi, lo);
+  }
+
   private fullTag(p: number): number {
     if (this.empty(p)) return 3;
     const c = classify(this.regSe[p], this.regHi[p], this.regLo[p]);
@@ -386,20 +392,20 @@ export class Fpu {
         return this.host.raiseInvalidOpcode();
       case 0xdb:
         switch (reg) {
-          case 0: this.loadInt(seg, off, 4); return this.push(this.srcSe, this.srcHi, this.srcLo);
+          case 0: this.loadInt(seg, off, 4); return this.pushLoaded(this.srcSe, this.srcHi, this.srcLo);
           case 2: return this.fist(seg, off, 4, false);
           case 3: return this.fist(seg, off, 4, true);
-          case 5: this.read80(seg, off); return this.push(this.srcSe, this.srcHi, this.srcLo);
+          case 5: this.read80(seg, off); return this.pushLoaded(this.srcSe, this.srcHi, this.srcLo);
           case 7: return this.fstp80(seg, off);
         }
         return this.host.raiseInvalidOpcode();
       case 0xdf:
         switch (reg) {
-          case 0: this.loadInt(seg, off, 2); return this.push(this.srcSe, this.srcHi, this.srcLo);
+          case 0: this.loadInt(seg, off, 2); return this.pushLoaded(this.srcSe, this.srcHi, this.srcLo);
           case 2: return this.fist(seg, off, 2, false);
           case 3: return this.fist(seg, off, 2, true);
           case 4: return this.fbld(seg, off);
-          case 5: this.loadInt(seg, off, 8); return this.push(this.srcSe, this.srcHi, this.srcLo);
+          case 5: this.loadInt(seg, off, 8); return this.pushLoaded(this.srcSe, this.srcHi, this.srcLo);
           case 6: return this.fbstp(seg, off);
           case 7: return this.fist(seg, off, 8, true);
         }
@@ -459,7 +465,7 @@ export class Fpu {
           return;
         }
         this.setC1(false);
-        return this.push(this.regSe[p], this.regHi[p], this.regLo[p]);
+        return this.pushLoaded(this.regSe[p], this.regHi[p], this.regLo[p]);
       }
       case 1: return this.fxch(rm);
       case 2: if (rm === 0) return; break; // FNOP
@@ -655,7 +661,7 @@ export class Fpu {
     if (!this.accept(f.flags)) return;
     if (q >= 0) this.setCC(q & 2, 0, q & 1, q & 4); // C0=Q2 C3=Q1 C1=Q0
     else if (q === REM_PARTIAL) this.swBits |= SW_C2;
-    else this.swBits &= ~SW_C2;
+    else this.swBits &= ~(SW_C2 | SW_C1); // special operands: no quotient bits (C1 cleared, as Bochs models Intel parts)
     this.setResult(p0);
   }
 
@@ -892,7 +898,7 @@ export class Fpu {
     const sign = this.host.read8(seg, off + 9) & 0x80 ? 0x8000 : 0;
     const f = this.f;
     f.fromInt(sign, Number(v >> 32n), Number(v & 0xffffffffn));
-    this.push(f.rse, f.rhi, f.rlo);
+    this.pushLoaded(f.rse, f.rhi, f.rlo);
   }
 
   private fbstp(seg: number, off: number): void {
