@@ -224,11 +224,12 @@ export class Cpu {
 
   /** Replace EFLAGS as a whole (callers apply privilege masks first). */
   setEflags(v: number): void {
-    const oldIF = this.flags & IF;
+    const oldIF = this.flags & IF, oldFlags = this.flags;
     this.flags = (v & 0x3f7fd5) | EFLAGS_ALWAYS_ONE;
     this.lazyMask = 0;
     if ((this.flags & VM) !== 0 !== this.vm86) { this.vm86 = (this.flags & VM) !== 0; this.modeChanged(); }
     if (this.flags & (TF | RF) || (!oldIF && (this.flags & IF))) this.attention = true;
+    if (((this.flags ^ oldFlags) & 0x40000) && this.cpl === 3) this.updateAccessChecks();
   }
 
   /** Fold the lazily computed flags into `flags` (before changing some of them by hand). */
@@ -356,16 +357,65 @@ export class Cpu {
     const user = this.cpl === 3;
     this.tlbRead = user ? this.tlbReadUser : this.tlbReadSup;
     this.tlbWrite = user ? this.tlbWriteUser : this.tlbWriteSup;
+    this.updateAccessChecks();
     for (let s = 0; s < 6; s++) this.updateSegFast(s);
     this.invalidateFetch();
   }
 
   updateSegFast(s: number): void {
     const acc = this.segAccess[s];
-    const flat = this.segLimit[s] === -1 && !(acc & SEG_NULL) && (acc & ACC_P) !== 0
+    const flat = !this.accessChecks && this.segLimit[s] === -1 && !(acc & SEG_NULL) && (acc & ACC_P) !== 0
       && ((acc & ACC_CODE) ? true : !(acc & ACC_DC));
     this.segFastRead[s] = flat && (!(acc & ACC_CODE) || (acc & ACC_RW) !== 0) ? 1 : 0;
     this.segFastWrite[s] = flat && !(acc & ACC_CODE) && (acc & ACC_RW) !== 0 ? 1 : 0;
+  }
+
+  /**
+   * Per-access checks beyond segmentation: data breakpoints (DR7) and alignment checking (#AC at
+   * CPL 3 with CR0.AM and EFLAGS.AC). While any is active every access takes checkSegment.
+   */
+  accessChecks = false;
+  /** Execute breakpoints are armed in DR7: every instruction goes through slowStep. */
+  execBreakpoints = false;
+  /** DR6 bits of data breakpoints hit by the current instruction (a trap after it). */
+  private dataBreakpointHits = 0;
+
+  /** Recompute which debug and alignment checks are live (after DR7, CR0, EFLAGS.AC or CPL change). */
+  updateAccessChecks(): void {
+    const dr7 = this.dr[7];
+    let data = false, exec = false;
+    for (let i = 0; i < 4; i++) {
+      if (!((dr7 >> (i * 2)) & 3)) continue;
+      if (((dr7 >>> (16 + i * 4)) & 3) === 0) exec = true; else if (((dr7 >>> (16 + i * 4)) & 3) !== 2) data = true;
+    }
+    const ac = this.cpl === 3 && (this.cr0 & 0x40000) !== 0 && (this.flags & 0x40000) !== 0;
+    this.execBreakpoints = exec;
+    if (exec) this.attention = true;
+    const checks = data || ac;
+    if (checks !== this.accessChecks) { this.accessChecks = checks; for (let i = 0; i < 6; i++) this.updateSegFast(i); }
+  }
+
+  private checkAccess(lin: number, size: number, write: boolean): void {
+    if (size > 1 && (lin & (size - 1)) && this.cpl === 3 && (this.cr0 & 0x40000) && (this.flags & 0x40000)) this.raise(Vector.AC, 0);
+    const dr7 = this.dr[7];
+    for (let i = 0; i < 4; i++) {
+      if (!((dr7 >> (i * 2)) & 3)) continue;
+      const rw = (dr7 >>> (16 + i * 4)) & 3;
+      if (rw === 0 || rw === 2 || (rw === 1 && !write)) continue;
+      const len = [1, 2, 8, 4][(dr7 >>> (18 + i * 4)) & 3];
+      const bp = this.dr[i] & ~(len - 1);
+      if (((lin - bp) >>> 0) < len || ((bp - lin) >>> 0) < size) { this.dataBreakpointHits |= 1 << i; this.attention = true; }
+    }
+  }
+
+  /** Instruction breakpoint check before an instruction (a fault, suppressed by RF). */
+  private checkExecBreakpoint(): void {
+    if (this.flags & RF) return;
+    const lin = (this.segBase[Seg.CS] + this.eip) | 0, dr7 = this.dr[7];
+    for (let i = 0; i < 4; i++) {
+      if (!((dr7 >> (i * 2)) & 3) || ((dr7 >>> (16 + i * 4)) & 3) !== 0) continue;
+      if (this.dr[i] === lin) { this.dr[6] = (this.dr[6] & ~0xf) | (1 << i); this.raise(Vector.DB); }
+    }
   }
 
   /** Load a segment register's cache directly (real-mode style or from a parsed descriptor). */
@@ -405,6 +455,7 @@ export class Cpu {
     this.cr0 = v;
     if (changed & (CR0_PG | CR0_WP | CR0_PE)) this.flushTlb(true);
     if (changed & CR0_PE) this.modeChanged();
+    this.updateAccessChecks();
   }
   setCr3(v: number): void { this.cr3 = v; this.flushTlb(false); }
   setCr4(v: number): void {
@@ -653,7 +704,9 @@ export class Cpu {
     } else if (last > limit || last < first) {
       this.raise(vec, 0);
     }
-    return (this.segBase[s] + off) | 0;
+    const lin = (this.segBase[s] + off) | 0;
+    if (this.accessChecks) this.checkAccess(lin, size, write);
+    return lin;
   }
 
   read8(s: number, off: number): number { return this.readLin8(this.linRead(s, off, 1)); }
@@ -832,6 +885,15 @@ export class Cpu {
   private slowStep(): boolean {
     this.attention = false;
     if (this.stopRequested) { this.stopRequested = false; this.stopReason = Stop.Request; return false; }
+    if (this.dataBreakpointHits && !this.debugShadow) {
+      // A data breakpoint hit by the previous instruction: #DB trap before the next one.
+      this.dr[6] = (this.dr[6] & ~0xf) | this.dataBreakpointHits;
+      this.dataBreakpointHits = 0;
+      this.attention = true;
+      this.instrStart = this.eip;
+      deliverInterrupt(this, Vector.DB, -1, false, false);
+      return true;
+    }
     // Interrupts are taken between instructions, except right after STI / MOV SS.
     if (this.interruptShadow) {
       this.interruptShadow = false;
@@ -861,8 +923,10 @@ export class Cpu {
     const trap = (this.flags & TF) !== 0;
     this.instrStart = this.eip;
     this.debugShadow = false;
+    if (this.execBreakpoints) { this.attention = true; this.checkExecBreakpoint(); }
+    const rfBefore = this.flags & RF; // RF covers exactly one instruction (IRET may set it for the next)
     execute(this);
-    if (this.flags & RF) { this.flags &= ~RF; }
+    if (rfBefore) this.flags &= ~RF;
     if (trap && !this.debugShadow) {
       this.dr[6] |= 0x4000; // BS
       this.attention = true;

@@ -1514,7 +1514,7 @@ function moveControl(cpu: Cpu, op: number): void {
     default: // 0x23 MOV DRn, r32
       if (n === 4 || n === 5) cpu.dr[n + 2] = r[reg];
       else if (n === 6) cpu.dr[6] = (r[reg] & 0xe00f) | (0xffff0ff0 | 0);
-      else if (n === 7) cpu.dr[7] = (r[reg] & 0xffff2bff) | 0x400;
+      else if (n === 7) { cpu.dr[7] = (r[reg] & 0xffff2bff) | 0x400; cpu.updateAccessChecks(); }
       else cpu.dr[n] = r[reg];
       return;
   }
