@@ -11,7 +11,7 @@ beforeAll(() => {
 });
 
 describe('Debian guest', () => {
-  // About 4e9 instructions (a third of them the kernel decompressing itself): minutes, not seconds.
+  // About 6.4e9 instructions (a third of them the kernel decompressing itself): minutes, not seconds.
   it('boots the kernel to init without CPU, timer or firmware complaints', { timeout: 1_500_000 }, async () => {
     const r = await m.run({ until: 'Run /init as init process', maxInstructions: 20e9, timeoutMs: 1_400_000 });
     const log = m.serialOutput;
