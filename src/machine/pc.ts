@@ -25,7 +25,11 @@ export interface PcConfig {
   memoryMiB?: number;
   /** `host`: virtual time follows the wall clock; `deterministic`: it follows instructions (default). */
   clock?: ClockMode;
-  /** Deterministic mode: virtual ns per instruction (default 10, a 100 MIPS machine). */
+  /**
+   * Deterministic mode: virtual ns per instruction (default 5, a 200 MIPS machine). Slower
+   * virtual CPUs stretch the guest's interrupts-off sections past a timer period: Linux then
+   * loses PIT ticks and marks the TSC unstable (seen at 25 ns; 5 and 10 boot clean).
+   */
   nsPerInstruction?: number;
   floppies?: (BlockDevice | null)[];
   hardDisks?: BlockDevice[];
@@ -84,7 +88,7 @@ export class PcMachine {
   constructor(readonly config: PcConfig = {}) {
     this.mem = new MemoryBus((config.memoryMiB ?? 128) << 20);
     this.cpu = new Cpu(this.mem, this.io);
-    this.clock = new Clock({ mode: config.clock ?? 'deterministic', nsPerInstruction: config.nsPerInstruction ?? 10 });
+    this.clock = new Clock({ mode: config.clock ?? 'deterministic', nsPerInstruction: config.nsPerInstruction ?? 5 });
     this.clock.setInFlightCounter(() => this.cpu.sliceRetired);
     this.scheduler = new Scheduler(this.clock);
     this.cpu.readTsc = () => this.clock.tsc();
