@@ -5,7 +5,7 @@
 import { Cpu, Seg, Reg, SIZE_MASK, SIZE_SIGN } from './cpu.ts';
 import { Vector } from './fault.ts';
 import {
-  CF, PF, AF, ZF, SF, OF, TF, IF, DF, NT, IOPL, RF, VM, AC, ID, VIF, VIP, ARITH_FLAGS, PARITY,
+  CF, PF, AF, ZF, SF, OF, TF, IF, DF, NT, IOPL, RF, VM, AC, ID,
   CR0_EM, CR0_TS, CR0_MP, CR0_PE, CR0_PG, CR4_TSD,
 } from './flags.ts';
 import {
@@ -541,9 +541,10 @@ function pusha(cpu: Cpu): void {
   }
 }
 
+/** POPA reads the whole frame before writing any register, so a fault leaves them untouched. */
+const popaValues = new Int32Array(8);
 function popa(cpu: Cpu): void {
-  const r = cpu.regs;
-  const vals = new Int32Array(8);
+  const vals = popaValues;
   const size = cpu.o32 ? 4 : 2;
   for (let i = 0; i < 8; i++) vals[7 - i] = cpu.o32 ? cpu.peek32(i * size) : cpu.peek16(i * size);
   for (let i = 0; i < 8; i++) if (i !== Reg.ESP) writeReg(cpu, cpu.o32 ? 2 : 1, i, vals[i]);
@@ -960,7 +961,7 @@ function setCfOf(cpu: Cpu, cf: number, of: number): void {
 function doubleShift(cpu: Cpu, left: boolean, dst: number, src: number, count: number, size: number): number {
   count &= 31;
   if (count === 0) return dst;
-  const bits = SIZE_BITS[size], mask = SIZE_MASK[size], sign = SIZE_SIGN[size];
+  const mask = SIZE_MASK[size], sign = SIZE_SIGN[size];
   let r: number, cf: number;
   if (size === 2) {
     if (left) { r = (dst << count) | (src >>> (32 - count)); cf = (dst >>> (32 - count)) & 1; }
@@ -969,7 +970,6 @@ function doubleShift(cpu: Cpu, left: boolean, dst: number, src: number, count: n
   } else {
     // 16-bit: operate on the 32-bit value dst:src (counts above 16 give undefined results;
     // this follows what P6 and QEMU compute: the pattern src:dst:src).
-    const wide = left ? ((dst & 0xffff) * 65536 + (src & 0xffff)) : ((src & 0xffff) * 65536 + (dst & 0xffff));
     if (left) {
       // 48-bit pattern dst:src:dst for counts > 16
       const hi = dst & 0xffff, mid = src & 0xffff;
@@ -983,12 +983,10 @@ function doubleShift(cpu: Cpu, left: boolean, dst: number, src: number, count: n
       r = Number((x >> BigInt(count)) & 0xffffn);
       cf = Number((x >> BigInt(count - 1)) & 1n);
     }
-    void wide;
   }
   r &= mask;
   const of = ((r ^ dst) & sign) !== 0 ? 1 : 0; // defined for count 1: sign changed
   cpu.setResultFlags(r, size, cf, of, 0);
-  void bits;
   return r;
 }
 
@@ -1266,7 +1264,6 @@ function executeTwoByte(cpu: Cpu, op: number): void {
       decodeModrm(cpu);
       const v = readE(cpu, size); // the source is read (and may fault) whatever the condition
       if (cpu.condition(op & 15)) writeG(cpu, size, v);
-      else if (size === 2) { /* 32-bit destination unchanged */ }
       return;
     }
     case 0x80: case 0x81: case 0x82: case 0x83: case 0x84: case 0x85: case 0x86: case 0x87:

@@ -7,7 +7,7 @@ import {
   Cpu, Seg, Reg, ACC_P, ACC_S, ACC_CODE, ACC_DC, ACC_RW, ACC_DB, ACC_ACCESSED,
 } from './cpu.ts';
 import { Vector } from './fault.ts';
-import { IF, TF, NT, RF, VM, IOPL, AC, ID, VIF, VIP, CR0_TS, CR0_PG } from './flags.ts';
+import { IF, TF, NT, RF, VM, IOPL, AC, VIF, VIP, CR0_TS, CR0_PG } from './flags.ts';
 
 /** A descriptor as read from the GDT/LDT: the two dwords and the fields the checks need. */
 export class Descriptor {
@@ -464,7 +464,6 @@ export function deliverInterrupt(cpu: Cpu, vector: number, error: number, softwa
     setCodeSegment(cpu, sel, d, cpu.cpl, offset);
   }
   cpu.flags &= ~(TF | NT | RF | VM);
-  cpu.lazyMask &= cpu.lazyMask; // arithmetic flags untouched
   if (!trapGate) cpu.flags &= ~IF;
   cpu.modeChanged();
 }
@@ -784,4 +783,3 @@ export function sysexit(cpu: Cpu): void {
   cpu.eip = cpu.regs[Reg.EDX];
 }
 
-export { ID, RF, VIF, VIP };
