@@ -31,7 +31,7 @@ fi
 if ! dpkg --print-foreign-architectures | grep -qx i386 && [ "$(dpkg --print-architecture)" != i386 ]; then
   say "adding the i386 architecture to dpkg"
   $SUDO dpkg --add-architecture i386
-  $SUDO apt-get update -qq
+  $SUDO apt-get update -qq || say "apt-get update reported errors (a mirror mid-sync?); going on with the lists it got"
 fi
 
 candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'; }
@@ -46,7 +46,7 @@ resolve_kernel() {
 kernel_pkg=$(resolve_kernel || true)
 if [ -z "$kernel_pkg" ] || [ -z "$(candidate busybox-static:i386)" ] || [ "$(candidate busybox-static:i386)" = "(none)" ]; then
   say "package lists have no i386 kernel or busybox-static; running apt-get update"
-  $SUDO apt-get update -qq
+  $SUDO apt-get update -qq || say "apt-get update reported errors (a mirror mid-sync?); going on with the lists it got"
   kernel_pkg=$(resolve_kernel) || { say "no linux-image-686 for i386 in this host's apt sources"; exit 1; }
 fi
 kernel_ver=$(candidate "$kernel_pkg:i386")
