@@ -1,17 +1,19 @@
 // Virtual time and the device scheduler.
 //
-// Virtual time (ns, a double holding an integer) is the only time devices see. In
-// `deterministic` mode it advances only with instructions retired (a fixed ns per
-// instruction), so the same inputs give the same run; in `host` mode it follows the
-// wall clock. Devices arm timers at absolute virtual times; the run loop runs the CPU until
-// the next deadline (instructionsUntil), advances the clock, and fires what is due.
+// Virtual time (ns, a double) is the only time devices see. In `deterministic` mode it
+// advances only with instructions retired (a fixed ns per instruction), so the same inputs
+// give the same run; in `host` mode it follows the wall clock: within a slice it too advances
+// per instruction, at a rate retuned between slices from the CPU's measured speed and its gap
+// to the wall clock, so it never jumps under a running guest (it catches up in one step only
+// while the CPU is halted). Devices arm timers at absolute virtual times; the run loop runs
+// the CPU until the next deadline (instructionsUntil), advances the clock, and fires what is due.
 //
 // The run loop, in outline:
 //   clock.setInFlightCounter(() => instructions the CPU retired in the current slice);
 //   scheduler.onEarlierDeadline = () => end the CPU's slice after the current instruction;
 //   for (;;) {
 //     const n = cpu.run(clock.instructionsUntil(scheduler.nextDeadline()));
-//     clock.advance(n);                       // both modes (host mode: sync + speed estimate)
+//     clock.advance(n);                       // host mode also retunes its ns per instruction
 //     if (cpu halted) clock.idle(scheduler.nextDeadline());  // deterministic: jump; host: sleep the returned ns
 //     scheduler.runDue();
 //   }
@@ -41,16 +43,19 @@ export class Clock {
   private readonly tscPerNs: number;
   private readonly hostNs: () => number;
   private readonly maxSlice: number;
-  /** Virtual ns at the last advance/sync. */
+  /** Virtual ns at the last slice boundary (advance, idle). */
   private time = 0;
-  /** Host mode: virtual time = host time + hostOffset (adjusted on pause and load). */
+  /** Host mode: virtual ns each instruction of the current slice is worth (retuned between slices). */
+  private hostNsPerInstruction = 20;
+  /** Host mode: smoothed wall-clock ns the CPU takes per instruction. */
+  private hostSpeed = 20;
+  private hostSpeedMeasured = false;
+  /** Host mode: where the wall clock says virtual time should be: hostNs() + hostOffset. */
   private hostOffset = 0;
-  /** Host mode: estimated instructions per ns, from recent slices. */
-  private hostRate = 0.05;
   /** Host mode: wall-clock ns at the start of the current slice (set by instructionsUntil). */
   private sliceStartHost = 0;
   private running = true;
-  /** Deterministic mode: instructions retired inside the current slice, not yet advanced. */
+  /** Instructions retired inside the current slice, not yet advanced. */
   private inFlight: () => number = () => 0;
 
   readonly stateDesc: StateDesc = defineState('clock', 1, { time: 'f64' }, {
@@ -70,64 +75,100 @@ export class Clock {
   }
 
   /**
-   * Deterministic mode: let the clock see instructions retired in the current slice, so a
-   * guest polling a timer (the PIT counter, the TSC) sees time pass within a slice.
+   * Let the clock see instructions retired in the current slice, so a guest polling a timer
+   * (the PIT counter, the TSC) sees time pass within a slice.
    */
   setInFlightCounter(count: () => number): void { this.inFlight = count; }
 
-  /** Current virtual time in ns. */
+  /** Virtual ns per instruction in the current slice. */
+  private get rate(): number { return this.mode === 'deterministic' ? this.nsPerInstruction : this.hostNsPerInstruction; }
+
+  /**
+   * Current virtual time in ns. Within a slice it advances with each instruction retired in
+   * both modes: host mode must not read the wall clock here, because a guest calibrating one
+   * timer against another (Linux: the TSC against the PIT) rejects the jumps that GC pauses and
+   * slice boundaries would put into its readings.
+   */
   now(): number {
-    if (this.mode === 'deterministic') return this.time + this.inFlight() * this.nsPerInstruction;
     if (!this.running) return this.time;
-    const t = this.hostNs() + this.hostOffset;
-    if (t > this.time) this.time = t; // never backwards
-    return this.time;
+    return this.time + this.inFlight() * this.rate;
   }
 
   /** The time-stamp counter at the nominal CPU frequency. */
   tsc(): number { return Math.floor(this.now() * this.tscPerNs); }
 
-  /** The run loop reports a finished slice. */
+  /**
+   * The run loop reports a finished slice. Host mode then retunes the rate for the next slice:
+   * the CPU's measured speed, sped up or slowed down (at most 25%) so that virtual time closes
+   * its gap to the wall clock within about 50 ms of running, without ever jumping.
+   */
   advance(instructionsRetired: number): void {
     if (this.mode === 'deterministic') { this.time += instructionsRetired * this.nsPerInstruction; return; }
-    const spent = this.hostNs() - this.sliceStartHost;
-    if (spent > 0 && instructionsRetired > 0) this.hostRate = this.hostRate * 0.75 + (instructionsRetired / spent) * 0.25;
-    this.syncHost();
+    if (!this.running) return;
+    this.time += instructionsRetired * this.hostNsPerInstruction;
+    const wall = this.hostNs();
+    const spent = wall - this.sliceStartHost;
+    this.sliceStartHost = wall;
+    if (spent > 0 && instructionsRetired >= 1000) {
+      const speed = spent / instructionsRetired;
+      if (!this.hostSpeedMeasured) { this.hostSpeed = speed; this.hostSpeedMeasured = true; }
+      else this.hostSpeed = this.hostSpeed * 0.75 + (speed < this.hostSpeed * 8 ? speed : this.hostSpeed * 8) * 0.25;
+    }
+    let lag = wall + this.hostOffset - this.time;
+    if (lag > MAX_HOST_LAG_NS || lag < -MAX_HOST_LAG_NS) {
+      // The host stalled (suspend, a debugger, a long GC): the time is lost, as for a VM that
+      // was not scheduled, rather than replayed at a racing clock.
+      this.hostOffset = this.time - wall;
+      lag = 0;
+    }
+    let correction = 1 + lag / CATCH_UP_NS;
+    if (correction > 1.25) correction = 1.25; else if (correction < 0.8) correction = 0.8;
+    this.hostNsPerInstruction = this.hostSpeed * correction;
   }
-
-  /** Host mode: catch virtual time up with the wall clock. */
-  syncHost(): void { if (this.mode === 'host') this.now(); }
 
   /** How many instructions to run before `deadlineNs` is reached (at least 1). Call it right before each slice. */
   instructionsUntil(deadlineNs: number): number {
     if (this.mode === 'host') this.sliceStartHost = this.hostNs();
     const ns = deadlineNs - this.now();
     if (ns <= 0) return 1;
-    const rate = this.mode === 'deterministic' ? 1 / this.nsPerInstruction : this.hostRate;
-    const n = Math.ceil(ns * rate);
+    const n = Math.ceil(ns / this.rate);
     return n >= this.maxSlice ? this.maxSlice : n < 1 ? 1 : n;
   }
 
   /**
-   * The CPU is idle (HLT) until `deadlineNs`. Deterministic mode jumps there and returns 0;
-   * host mode returns the ns the run loop should sleep (0 when already due, Infinity when
-   * nothing is scheduled: wait for host input then).
+   * The CPU is idle (HLT) until `deadlineNs`. Deterministic mode jumps there and returns 0.
+   * Host mode catches virtual time up with the wall clock (a halted CPU observes no jump), but
+   * never past the deadline: each timer fires on its own and the guest runs in between, so a
+   * periodic tick is not lost when the host oversleeps. It returns the wall-clock ns the run
+   * loop should sleep (0 when due, Infinity when nothing is scheduled: wait for host input).
    */
   idle(deadlineNs: number): number {
     if (this.mode === 'deterministic') {
       if (deadlineNs !== Infinity && deadlineNs > this.time) this.time = deadlineNs;
       return 0;
     }
-    const ns = deadlineNs - this.now();
+    if (!this.running) return Infinity;
+    const wall = this.hostNs();
+    this.sliceStartHost = wall;
+    let target = wall + this.hostOffset;
+    if (target < this.time) { this.hostOffset = this.time - wall; target = this.time; } // ahead: wait it out here
+    if (target - deadlineNs > MAX_HOST_LAG_NS) { this.hostOffset -= target - deadlineNs; target = deadlineNs; } // a stall: forget it
+    if (deadlineNs > this.time) this.time = target < deadlineNs ? target : deadlineNs;
+    const ns = deadlineNs - target;
     return ns > 0 ? ns : 0;
   }
 
   /** Host mode: stop virtual time while the machine is paused, and go on without a jump. */
-  pause(): void { if (this.mode === 'host' && this.running) { this.now(); this.running = false; } }
+  pause(): void { if (this.mode === 'host' && this.running) this.running = false; }
   resume(): void {
     if (this.mode === 'host' && !this.running) { this.hostOffset = this.time - this.hostNs(); this.running = true; }
   }
 }
+
+/** Host mode: a gap to the wall clock larger than this is forgotten instead of caught up. */
+const MAX_HOST_LAG_NS = 250e6;
+/** Host mode: the wall-clock span over which the rate correction closes the gap. */
+const CATCH_UP_NS = 50e6;
 
 /** A device's timer: fires its callback once when virtual time reaches `deadline`. */
 export class Timer {

@@ -91,6 +91,9 @@ export class PcMachine {
     this.clock = new Clock({ mode: config.clock ?? 'deterministic', nsPerInstruction: config.nsPerInstruction ?? 5 });
     this.clock.setInFlightCounter(() => this.cpu.sliceRetired);
     this.scheduler = new Scheduler(this.clock);
+    // A timer armed mid-slice earlier than the slice's end (the guest programming the PIT, say)
+    // must end the slice, or its interrupt comes late: ticks pile up and are lost.
+    this.scheduler.onEarlierDeadline = () => this.cpu.requestStop();
     this.cpu.readTsc = () => this.clock.tsc();
     this.cpu.tscOffset = 0;
     this.cpu.resetOnTripleFault = false;

@@ -59,18 +59,84 @@ describe('clock and scheduler', () => {
     expect(clock.instructionsUntil(10)).toBe(1);
   });
 
-  it('host mode follows the wall clock, never goes backwards, and stops while paused', () => {
-    let host = 1_000_000;
+  it('host mode: time advances per instruction inside a slice and never jumps under a running CPU', () => {
+    let host = 1_000_000, inFlight = 0;
     const clock = new Clock({ mode: 'host', hostNs: () => host });
+    clock.setInFlightCounter(() => inFlight);
     expect(clock.now()).toBe(0);
-    host += 500; expect(clock.now()).toBe(500);
-    clock.pause(); host += 1000; expect(clock.now()).toBe(500);
-    clock.resume(); host += 10; expect(clock.now()).toBe(510);
-    // The slice length follows the measured speed: 1000 instructions in 2000 ns of wall time.
-    for (let i = 0; i < 60; i++) { clock.instructionsUntil(0); host += 2000; clock.advance(1000); }
-    expect(clock.instructionsUntil(clock.now() + 1e6)).toBe(500_000);
+    clock.instructionsUntil(Infinity);
+    const rate = clock.now() === 0 ? (inFlight = 100, clock.now() / 100) : NaN;
+    expect(rate).toBeGreaterThan(0);
+    host += 5_000_000;                                      // a GC pause mid-slice: the guest sees nothing of it
+    inFlight = 101;
+    expect(clock.now()).toBeCloseTo(101 * rate, 6);
+    inFlight = 0; clock.advance(101);
+    expect(clock.now()).toBeCloseTo(101 * rate, 6);         // the slice boundary is seamless too
+  });
+
+  it('host mode tracks the wall clock over many slices, retuning the rate by at most 25% a slice', () => {
+    let host = 0;
+    const clock = new Clock({ mode: 'host', hostNs: () => host });
+    const slice = (instructions: number, wallNs: number) => {
+      clock.instructionsUntil(Infinity);
+      const before = clock.now();
+      host += wallNs;
+      clock.advance(instructions);
+      return (clock.now() - before) / instructions;
+    };
+    // A CPU at 2 ns per instruction (1 M instructions a slice): the estimate converges and
+    // virtual time follows the wall.
+    slice(1_000_000, 2_000_000);                            // runs at a guess; measures the CPU
+    let last = slice(1_000_000, 2_000_000);
+    for (let i = 0; i < 300; i++) {
+      const r = slice(1_000_000, 2_000_000);
+      expect(r / last).toBeLessThanOrEqual(1.25 * 1.25 + 1e-9);
+      expect(last / r).toBeLessThanOrEqual(1.25 * 1.25 + 1e-9);
+      last = r;
+    }
+    expect(Math.abs(clock.now() - host)).toBeLessThan(1e6);
+    expect(clock.instructionsUntil(clock.now() + 1e6)).toBeGreaterThan(400_000);
+    expect(clock.instructionsUntil(clock.now() + 1e6)).toBeLessThan(600_000);
+    // A 20 ms hiccup between slices (the event loop): caught up smoothly, not in a jump.
+    host += 20e6;
+    const t0 = clock.now();
+    slice(1_000_000, 2_000_000);                            // sees the gap at its end
+    expect(clock.now() - t0).toBeLessThan(1_000_000 * 2 * 1.25 + 1);
+    expect(slice(1_000_000, 2_000_000)).toBeGreaterThan(2 * 1.2);
+    for (let i = 0; i < 200; i++) slice(1_000_000, 2_000_000);
+    expect(Math.abs(clock.now() - host)).toBeLessThan(1e6);
+    // A stall beyond a quarter second is forgotten: no racing clock afterwards.
+    host += 5e9;
+    slice(1_000_000, 2_000_000);
+    expect(slice(1_000_000, 2_000_000)).toBeLessThan(2 * 1.01);
+  });
+
+  it('host mode: a halted CPU catches up with the wall clock one deadline at a time; pause stops time', () => {
+    let host = 0;
+    const clock = new Clock({ mode: 'host', hostNs: () => host });
+    host += 3_000_000;
     expect(clock.idle(Infinity)).toBe(Infinity);
-    expect(clock.idle(clock.now() + 10)).toBe(10);
+    expect(clock.now()).toBe(3_000_000);
+    expect(clock.idle(clock.now() + 10)).toBe(10);          // not due yet: sleep 10 ns
+    // The host overslept past two 4 ms ticks: the clock stops at each of them in turn.
+    host += 9_000_000;
+    expect(clock.idle(7_000_000)).toBe(0);
+    expect(clock.now()).toBe(7_000_000);
+    expect(clock.idle(11_000_000)).toBe(0);
+    expect(clock.now()).toBe(11_000_000);
+    expect(clock.idle(15_000_000)).toBe(3_000_000);
+    expect(clock.now()).toBe(12_000_000);
+    // A stall of seconds is not replayed tick by tick.
+    host += 10e9;
+    expect(clock.idle(15_000_000)).toBe(0);
+    expect(clock.idle(19_000_000)).toBe(4_000_000);      // back to following the wall clock
+    expect(clock.now()).toBe(15_000_000);
+    clock.pause(); host += 1e9;
+    expect(clock.now()).toBe(15_000_000);
+    expect(clock.idle(clock.now() + 10)).toBe(Infinity);
+    clock.resume(); host += 10;
+    expect(clock.idle(Infinity)).toBe(Infinity);
+    expect(clock.now()).toBe(15_000_010);
   });
 
   it('gives identical event order and times for two deterministic runs of the same machine', () => {
