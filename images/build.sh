@@ -3,8 +3,10 @@
 #   images/out/vmlinuz        the newest i386 686 kernel of the host's Debian release (unsigned)
 #   images/out/initramfs.gz   busybox-static (i386) with images/init, plus modules in images/modules.txt
 #   images/out/cmdline        the kernel command line the default guest boots with
+#   images/out/boot.vhd       a dynamic VHD booting the same guest through syslinux (images/media.sh)
+#   images/out/boot.iso       an ISO booting it through isolinux (images/media.sh)
 # Downloads are cached in images/cache/. Once built, the outputs are reused while this script,
-# init, cpio.ts and modules.txt are unchanged; `build.sh --update` asks apt for newer packages.
+# init, cpio.ts, media.sh and modules.txt are unchanged; `build.sh --update` asks apt for newer packages.
 # Works on any Debian-family host with apt; uses sudo for apt when not root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,9 +17,13 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 say() { echo "images: $*" >&2; }
 modules_list=$here/modules.txt
 cmdline="console=ttyS0 panic=-1"
+# The boot media skip the crypto self-tests (about 3 G guest instructions of RSA): the tests that
+# boot them are about disks, and the direct boot of the default guest still runs them.
+media_cmdline="$cmdline cryptomgr.notests"
 
-inputs=$( { echo "$cmdline"; cat "$here/init" "$here/cpio.ts" "$0"; [ -f "$modules_list" ] && cat "$modules_list"; true; } | sha256sum | cut -d' ' -f1)
-if [ "${1:-}" != --update ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.gz" ] && [ -f "$out/stamp" ] \
+inputs=$( { echo "$cmdline $media_cmdline"; cat "$here/init" "$here/cpio.ts" "$here/media.sh" "$0"; [ -f "$modules_list" ] && cat "$modules_list"; true; } | sha256sum | cut -d' ' -f1)
+outputs_present() { for f in vmlinuz initramfs.gz boot.vhd boot.iso; do [ -s "$out/$f" ] || return 1; done; }
+if [ "${1:-}" != --update ] && outputs_present && [ -f "$out/stamp" ] \
    && [ "$(sed -n 2p "$out/stamp")" = "$inputs" ]; then
   say "up to date ($(sed -n 1p "$out/stamp")); --update checks for newer packages"
   exit 0
@@ -70,7 +76,7 @@ busybox_deb=$(fetch busybox-static "$busybox_ver")
 
 # The stamp names the packages (line 1) and the inputs' hash (line 2).
 stamp="$(basename "$kernel_deb") $(basename "$busybox_deb")"
-if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp"$'\n'"$inputs" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.gz" ]; then
+if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp"$'\n'"$inputs" ] && outputs_present; then
   say "up to date ($stamp)"
   exit 0
 fi
@@ -121,5 +127,6 @@ echo "$cmdline" > "$out/cmdline.tmp"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 mv "$out/initramfs.gz.tmp" "$out/initramfs.gz"
 mv "$out/cmdline.tmp" "$out/cmdline"
+bash "$here/media.sh" "$out/vmlinuz" "$out/initramfs.gz" "$media_cmdline" "$out" "$work"
 printf '%s\n%s\n' "$stamp" "$inputs" > "$out/stamp"
 say "built $kernel_pkg $kernel_ver ($kver) and busybox $busybox_ver into images/out"
