@@ -13,8 +13,10 @@ import { Video } from './video.ts';
 import { Disks, floppyDrive, hardDrive, type BiosDrive } from './disk.ts';
 import { SystemServices, EBDA_SEGMENT, EBDA_KIB, CONVENTIONAL_KIB } from './system.ts';
 import { Keyboard } from './keyboard.ts';
+import type { CdromBoot } from './ata-bios.ts';
+import type { PciBios } from './pci-bios.ts';
 
-export type BootDevice = 'floppy' | 'hd';
+export type BootDevice = 'floppy' | 'hd' | 'cdrom';
 
 export interface BiosOptions {
   /** Drives A: and B: (raw floppy images). */
@@ -23,6 +25,10 @@ export interface BiosOptions {
   hardDisks?: BlockDevice[];
   /** Order INT 19h tries (default floppy, then hard disk). */
   bootOrder?: BootDevice[];
+  /** The ATAPI CD-ROM: El Torito boot, and INT 13h for its drive number. */
+  cdrom?: CdromBoot;
+  /** The PCI BIOS: bus set-up in POST and INT 1Ah B1xxh. */
+  pciBios?: PciBios;
   /** Virtual time in ns (INT 15h/86h waits); default: the CPU's instruction count as ns. */
   now?: () => number;
   /** The A20 gate (INT 15h/24xxh, block moves); default: the memory bus's gate directly. */
@@ -86,7 +92,10 @@ export class Bios {
       case 'int10': this.video.int10(c); return;
       case 'int11': c.ax = c.bda16(BDA.equipment); return;
       case 'int12': c.ax = c.bda16(BDA.memKiB); return;
-      case 'int13': this.disks.int13(c); return;
+      case 'int13':
+        if (this.options.cdrom && c.dl === this.options.cdrom.drive) this.options.cdrom.int13(c);
+        else this.disks.int13(c);
+        return;
       case 'int40': this.disks.int13(c, true); return;
       case 'int14': this.serial(c, retry); return;
       case 'int15': this.system.int15(c, retry); return;
@@ -94,7 +103,10 @@ export class Bios {
       case 'int17': c.ah = 0x01; return; // no printer: time-out
       case 'int18': this.noBootDevice(c); return;
       case 'int19': this.bootstrap(c); return;
-      case 'int1a': this.clock(c); return;
+      case 'int1a':
+        if (c.ah === 0xb1 && this.options.pciBios) this.options.pciBios.int1a(c);
+        else this.clock(c);
+        return;
     }
   }
 
@@ -159,6 +171,9 @@ export class Bios {
     // PIT channel 0: mode 3, divisor 65536 (18.2 Hz); channel 1: the DRAM refresh rate.
     io.write8(0x43, 0x36); io.write8(0x40, 0); io.write8(0x40, 0);
     io.write8(0x43, 0x54); io.write8(0x41, 18);
+
+    // PCI: BARs, interrupt lines and PIRQ routing, then the $PIR table and the BIOS32 directory.
+    this.options.pciBios?.post();
 
     this.writeCmosConfig();
     this.video.setMode(3);
@@ -288,6 +303,14 @@ export class Bios {
     if (this.options.bootHook) { this.options.bootHook(c); return; }
     const reasons: string[] = [];
     for (const dev of this.bootOrder) {
+      if (dev === 'cdrom') {
+        const cd = this.options.cdrom;
+        if (!cd) continue;
+        const why = cd.boot(c);
+        if (why) { reasons.push(`CD-ROM: ${why}`); continue; }
+        c.cpu.setFlag(IF, true);
+        return;
+      }
       const dl = dev === 'floppy' ? 0x00 : 0x80;
       if (!this.disks.drive(dl)) continue;
       const why = this.disks.loadBootSector(c, dl);

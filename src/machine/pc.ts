@@ -1,10 +1,12 @@
-// The PC: CPU, memory, the legacy platform devices, soulvm's BIOS and the run loop.
+// The PC: CPU, memory, the legacy platform devices, the 440BX/PIIX4 chipset with its IDE
+// drives, soulvm's BIOS (with the PCI BIOS and El Torito boot) and the run loop.
 //
 // The run loop executes the CPU until the scheduler's next deadline, advances the virtual
 // clock, fires due timers, and handles what stopped the CPU: HLT waits for the next event
 // (a jump in deterministic mode, a sleep in host mode), HLT with interrupts off ends the run
-// (how Linux halts and powers off without ACPI), a guest reset (8042 pulse, port 92h, triple
-// fault) restarts the machine or ends the run, as configured.
+// (how Linux halts and powers off without ACPI), ACPI soft-off through the PIIX4 ends it too, a
+// guest reset (8042 pulse, port 92h, port CF9h, triple fault) restarts the machine or ends the
+// run, as configured.
 
 import { MemoryBus } from '../bus/memory.ts';
 import { IoBus } from '../bus/io.ts';
@@ -18,6 +20,9 @@ import { Bios, type BootDevice } from '../bios/bios.ts';
 import type { BlockDevice } from '../disk/block-device.ts';
 import { LinuxLoader, type LinuxBootOptions } from './linux.ts';
 import { attachPlatform, type Platform } from './platform.ts';
+import { Chipset } from '../devices/pci/chipset.ts';
+import { PciBios } from '../bios/pci-bios.ts';
+import { ideCdromBoot, ideHardDisks } from '../bios/ata-bios.ts';
 import type { CharBackend } from '../devices/char-backend.ts';
 
 export interface PcConfig {
@@ -25,14 +30,17 @@ export interface PcConfig {
   memoryMiB?: number;
   /** `host`: virtual time follows the wall clock; `deterministic`: it follows instructions (default). */
   clock?: ClockMode;
-  /**
-   * Deterministic mode: virtual ns per instruction (default 5, a 200 MIPS machine). Slower
-   * virtual CPUs stretch the guest's interrupts-off sections past a timer period: Linux then
-   * loses PIT ticks and marks the TSC unstable (seen at 25 ns; 5 and 10 boot clean).
-   */
+  /** Deterministic mode: virtual ns per instruction (default 5, a 200 MIPS machine). */
   nsPerInstruction?: number;
   floppies?: (BlockDevice | null)[];
+  /**
+   * IDE hard disks, at most three, placed as Virtual PC places them: primary master, primary
+   * slave, secondary slave. The BIOS numbers them 80h, 81h, 82h in that order.
+   */
   hardDisks?: BlockDevice[];
+  /** The IDE CD-ROM drive (secondary master): a disc, or null for an empty drive. Absent: no drive. */
+  cdrom?: BlockDevice | null;
+  /** What INT 19h tries, in order (default: floppy, hard disk, then CD-ROM). */
   bootOrder?: BootDevice[];
   /** Direct kernel boot instead of the disk bootstrap. */
   linux?: LinuxBootOptions;
@@ -49,6 +57,7 @@ export interface PcConfig {
 /** Why a run ended. */
 export type PcStop =
   | 'halted'         // HLT with interrupts off: the guest halted or powered off
+  | 'poweroff'       // ACPI soft-off through the PIIX4's power management
   | 'reset'          // the guest reset the machine and onReset is 'stop'
   | 'boot-failed'    // INT 18h: nothing bootable
   | 'stopped'        // stop() was called
@@ -75,6 +84,8 @@ export class PcMachine {
   readonly pic: PicPair;
   readonly pit: Pit;
   readonly bios: Bios;
+  readonly chipset: Chipset;
+  readonly pciBios: PciBios;
   readonly platform: Platform;
   readonly linux: LinuxLoader | null;
   /** Everything written to COM1 since the machine was created. */
@@ -82,6 +93,7 @@ export class PcMachine {
   private stopRequested = false;
   private resetRequested = false;
   private bootFailed = false;
+  private powerOffRequested = false;
   private searchFrom = 0;
   private serialReceiver: ((bytes: Uint8Array) => void) | null = null;
 
@@ -115,9 +127,22 @@ export class PcMachine {
       onResetRequest: () => { this.resetRequested = true; this.cpu.requestStop(); },
     });
 
+    const [hda, hdb, hdd, ...extra] = config.hardDisks ?? [];
+    if (extra.length) throw new RangeError('at most three IDE hard disks (the CD-ROM drive is the fourth position)');
+    this.chipset = new Chipset({
+      io: this.io, mem: this.mem, irqs: this.pic, nowNs: () => this.clock.now(),
+      hda, hdb, hdd, cdrom: config.cdrom,
+      onPowerOff: () => { this.powerOffRequested = true; this.cpu.requestStop(); },
+      onReset: () => { this.resetRequested = true; this.cpu.requestStop(); },
+    });
+    this.pciBios = new PciBios(this.chipset.pci, this.io, this.mem);
+    this.pciBios.install(this.cpu);
+
     this.linux = config.linux ? new LinuxLoader(this.mem, config.linux) : null;
     this.bios = new Bios(this.cpu, {
-      floppies: config.floppies, hardDisks: config.hardDisks, bootOrder: config.bootOrder,
+      floppies: config.floppies, hardDisks: ideHardDisks(this.chipset.ide),
+      cdrom: ideCdromBoot(this.chipset.ide), pciBios: this.pciBios,
+      bootOrder: config.bootOrder ?? ['floppy', 'hd', 'cdrom'],
       now: () => this.clock.now(),
       setA20: (on) => this.platform.a20.set('port92', on),
       bootHook: this.linux ? (c) => this.linux!.boot(c) : undefined,
@@ -141,7 +166,20 @@ export class PcMachine {
     this.pic.reset();
     this.pit.reset();
     this.platform.reset();
+    this.chipset.reset();
   }
+
+  /** Every disk and disc attached to the machine. */
+  get blockDevices(): BlockDevice[] {
+    const all = [...(this.config.floppies ?? []), ...(this.config.hardDisks ?? []), this.config.cdrom ?? null];
+    return all.filter((d): d is BlockDevice => d !== null && d !== undefined);
+  }
+
+  /** Make everything the guest wrote durable (the disks' flush: an fsync). */
+  flush(): void { for (const d of this.blockDevices) if (!d.readOnly) d.flush(); }
+
+  /** Flush and close every attached disk; the machine cannot run afterwards. */
+  close(): void { for (const d of this.blockDevices) d.close(); }
 
   /**
    * Run until the guest halts, resets (with onReset 'stop'), fails to boot, the awaited output
@@ -203,6 +241,7 @@ export class PcMachine {
       case Stop.Request:
         if (this.stopRequested) { this.stopRequested = false; return 'stopped'; }
         if (this.bootFailed) { this.bootFailed = false; return 'boot-failed'; }
+        if (this.powerOffRequested) { this.powerOffRequested = false; return 'poweroff'; }
         if (this.resetRequested) {
           this.resetRequested = false;
           if (this.config.onReset === 'stop') return 'reset';
