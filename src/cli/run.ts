@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from './main.ts';
 import { runRom } from '../machine/bare.ts';
 import { PcMachine, type PcConfig, type PcStop } from '../machine/pc.ts';
-import { RawDisk } from '../disk/raw.ts';
+import { RawDisk, IsoImage } from '../disk/raw.ts';
+import { openDisk } from '../disk/ops.ts';
+import { openWithUndo, commitUndo, discardUndo, undoPathFor } from '../disk/undo.ts';
+import type { BootDevice } from '../bios/bios.ts';
 import type { BlockDevice } from '../disk/block-device.ts';
 
 const USAGE = `usage: soulvm run [options]
@@ -19,8 +22,15 @@ Boot a PC with soulvm's BIOS; COM1 is this terminal (Ctrl-A x quits).
   --initrd FILE        initial ramdisk for --kernel
   --append TEXT        kernel command line (e.g. "console=ttyS0")
   --fda FILE           raw floppy image as drive A:
-  --hda FILE           raw hard disk image as drive C: (80h); --hdb for 81h
-  --boot ORDER         boot order: "a", "c", "ac" or "ca" (default: ac)
+  --hda FILE           hard disk (VHD of any type, or raw) as IDE primary master: drive C:, 80h
+  --hdb FILE           hard disk as IDE primary slave; --hdd as secondary slave
+  --cdrom FILE         ISO image in the CD-ROM drive (IDE secondary master)
+  --boot ORDER         drives INT 19h tries, in order: a (floppy), c (hard disk), d (CD-ROM),
+                       e.g. "dc" (default: acd)
+  --undo               run every hard disk on an undo disk (DISK.vud next to DISK.vhd): the
+                       VHDs stay untouched and the session's changes are thrown away at exit
+  --commit             with --undo: merge the session's changes into the disks at exit
+  --keep-undo          with --undo: keep the .vud files at exit (the next --undo run goes on with them)
   --memory MiB         RAM size (default 128)
   --clock MODE         host (follow the wall clock, default) or deterministic (follow instructions)
   --no-reboot          end the run when the guest resets instead of restarting
@@ -34,7 +44,9 @@ Raw ROM test mode (the bare machine: port E9h console, exit through port F4h):
 
 const OPTIONS = {
   kernel: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' },
-  fda: { type: 'string' }, hda: { type: 'string' }, hdb: { type: 'string' }, boot: { type: 'string' },
+  fda: { type: 'string' }, hda: { type: 'string' }, hdb: { type: 'string' }, hdd: { type: 'string' },
+  cdrom: { type: 'string' }, boot: { type: 'string' },
+  undo: { type: 'boolean' }, commit: { type: 'boolean' }, 'keep-undo': { type: 'boolean' },
   memory: { type: 'string' }, clock: { type: 'string' }, 'no-reboot': { type: 'boolean' },
   'max-instructions': { type: 'string' }, bios: { type: 'string' }, 'post-codes': { type: 'boolean' },
   'reset-on-triple-fault': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -75,7 +87,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 function runBios(v: Values): number {
-  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'append'] as const) {
+  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append'] as const) {
     if (v[k] !== undefined) throw new UsageError(`--bios runs a raw ROM on the bare machine; --${k} does not apply`);
   }
   const rom = readInput(v.bios!, 'ROM image');
@@ -94,47 +106,78 @@ function runBios(v: Values): number {
   }
 }
 
+const BOOT_DEVICES: Record<string, BootDevice> = { a: 'floppy', c: 'hd', d: 'cdrom' };
+
+/** The machine's disks as opened for a run, and what happens to undo disks at its end. */
+interface AttachedDisks {
+  all: BlockDevice[];
+  /** Undo files (.vud) opened for this run. */
+  undo: string[];
+}
+
 /** Build the machine configuration from options (also used by `start`). */
-function pcConfig(v: Values): { config: PcConfig; disks: BlockDevice[] } {
+function pcConfig(v: Values, disks: AttachedDisks): PcConfig {
   if (v['post-codes'] || v['reset-on-triple-fault']) throw new UsageError('--post-codes and --reset-on-triple-fault apply to --bios only');
   if ((v.initrd !== undefined || v.append !== undefined) && v.kernel === undefined) throw new UsageError('--initrd and --append need --kernel');
+  if ((v.commit || v['keep-undo']) && !v.undo) throw new UsageError('--commit and --keep-undo go with --undo');
+  if (v.commit && v['keep-undo']) throw new UsageError('--commit and --keep-undo exclude each other');
   const clock = v.clock ?? 'host';
   if (clock !== 'host' && clock !== 'deterministic') throw new UsageError(`--clock must be host or deterministic, got '${clock}'`);
   const memoryMiB = positiveInt(v.memory, 'memory', 128);
   if (memoryMiB < 2 || memoryMiB > 3584) throw new UsageError(`--memory must be between 2 and 3584 MiB, got ${memoryMiB}`);
-  const disks: BlockDevice[] = [];
-  const open = (path: string): BlockDevice => {
-    if (!existsSync(path)) throw new RunError(`disk image ${path}: no such file`);
-    const d = RawDisk.open(path);
-    disks.push(d);
+  let bootOrder: BootDevice[] | undefined;
+  if (v.boot !== undefined) {
+    if (!/^[acd]{1,3}$/.test(v.boot) || new Set(v.boot).size !== v.boot.length) {
+      throw new UsageError(`--boot takes the letters a (floppy), c (hard disk) and d (CD-ROM), each once, e.g. "dc"; got '${v.boot}'`);
+    }
+    bootOrder = [...v.boot].map((ch) => BOOT_DEVICES[ch]);
+  }
+  const exists = (path: string, what: string) => {
+    if (!existsSync(path)) throw new RunError(`${what} ${path}: no such file`);
+  };
+  const keep = <T extends BlockDevice>(d: T): T => { disks.all.push(d); return d; };
+  const hardDisk = (path: string): BlockDevice => {
+    exists(path, 'disk image');
+    if (!v.undo) return keep(openDisk(path));
+    if (!/\.vhd$/i.test(path)) throw new RunError(`--undo needs VHD disks; ${path} is not a .vhd`);
+    const vud = undoPathFor(path);
+    const d = keep(openWithUndo(path, vud));
+    disks.undo.push(vud);
     return d;
   };
-  const config: PcConfig = { memoryMiB, clock, onReset: v['no-reboot'] ? 'stop' : 'reset' };
-  if (v.fda) config.floppies = [open(v.fda)];
-  config.hardDisks = [v.hda, v.hdb].filter((p): p is string => p !== undefined).map(open);
-  if (v.boot !== undefined) {
-    if (!/^[ac]{1,2}$/.test(v.boot)) throw new UsageError(`--boot takes a, c, ac or ca, got '${v.boot}'`);
-    config.bootOrder = [...v.boot].map((ch) => (ch === 'a' ? 'floppy' : 'hd'));
-  }
+  const config: PcConfig = { memoryMiB, clock, onReset: v['no-reboot'] ? 'stop' : 'reset', bootOrder };
+  if (v.fda) { exists(v.fda, 'floppy image'); config.floppies = [keep(RawDisk.open(v.fda))]; }
+  config.hardDisks = [v.hda, v.hdb, v.hdd].filter((p): p is string => p !== undefined).map(hardDisk);
+  if (v.cdrom !== undefined) { exists(v.cdrom, 'CD image'); config.cdrom = keep(IsoImage.open(v.cdrom)); }
   if (v.kernel !== undefined) {
     config.linux = {
       kernel: readInput(v.kernel, 'kernel'), kernelName: v.kernel,
       initrd: v.initrd !== undefined ? readInput(v.initrd, 'initrd') : undefined, initrdName: v.initrd,
       cmdline: v.append ?? '',
     };
-  } else if (!config.floppies && config.hardDisks.length === 0) {
-    throw new UsageError('nothing to boot: give --kernel, --fda or --hda (or --bios for a raw ROM)');
+  } else if (!config.floppies && config.hardDisks.length === 0 && !config.cdrom) {
+    throw new UsageError('nothing to boot: give --kernel, --fda, --hda or --cdrom (or --bios for a raw ROM)');
   }
-  return { config, disks };
+  return config;
 }
 
 async function runPc(v: Values): Promise<number> {
-  const { config, disks } = pcConfig(v);
+  const disks: AttachedDisks = { all: [], undo: [] };
+  let status = 1;
   try {
-    return await boot(config, positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER));
+    const config = pcConfig(v, disks);
+    for (const vud of disks.undo) process.stderr.write(`soulvm: writing changes to the undo disk ${vud}\n`);
+    status = await boot(config, positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER));
   } finally {
-    for (const d of disks) d.close();
+    // Close every disk (flushing it) before anything touches the undo files.
+    for (const d of disks.all) d.close();
   }
+  for (const vud of disks.undo) {
+    if (v.commit) { commitUndo(vud); process.stderr.write(`soulvm: committed ${vud} into its disk\n`); }
+    else if (v['keep-undo']) process.stderr.write(`soulvm: kept the undo disk ${vud}\n`);
+    else { discardUndo(vud); process.stderr.write(`soulvm: discarded the changes in ${vud}\n`); }
+  }
+  return status;
 }
 
 /** Run a PC with COM1 on stdin/stdout until it halts or the user quits. */
@@ -170,7 +213,7 @@ async function boot(config: PcConfig, maxInstructions: number): Promise<number> 
     stdin.unref?.();
   }
   switch (stop) {
-    case 'halted': case 'reset': return 0;
+    case 'halted': case 'poweroff': case 'reset': return 0;
     case 'stopped': return quitting ? 0 : 1;
     case 'boot-failed': process.stderr.write(`soulvm: ${machine.bios.bootFailureMessage()}\n`); return 1;
     default: process.stderr.write(`soulvm: stopped after ${maxInstructions} instructions (--max-instructions)\n`); return 1;
@@ -183,7 +226,7 @@ const IMAGES = join(dirname(fileURLToPath(import.meta.url)), '../../images');
 export async function startCommand(argv: string[]): Promise<number> {
   const v = parseOptions(argv);
   if (v.help) { process.stdout.write('usage: soulvm start [--memory MiB] [--clock host|deterministic]\n\nBoots the default Debian guest (images/out, built by images/build.sh when missing).\n'); return 0; }
-  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'bios', 'boot', 'append'] as const) {
+  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'bios', 'boot', 'append'] as const) {
     if (v[k] !== undefined) throw new UsageError(`start boots the default guest; use soulvm run for --${k}`);
   }
   const out = join(IMAGES, 'out');
