@@ -213,9 +213,14 @@ export class PcMachine {
     }
   }
 
+  /**
+   * Whether the awaited output has appeared: a string must be completed by output of this run
+   * (so a prompt printed before the run does not count); a pattern also sees the 256
+   * characters before the run began.
+   */
   private found(what: string | RegExp): boolean {
-    const text = this.serialOutput.slice(Math.max(0, this.searchFrom - 256));
-    return typeof what === 'string' ? text.includes(what) : what.test(text);
+    if (typeof what === 'string') return this.serialOutput.includes(what, Math.max(0, this.searchFrom - what.length + 1));
+    return what.test(this.serialOutput.slice(Math.max(0, this.searchFrom - 256)));
   }
 
   /**
