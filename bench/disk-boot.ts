@@ -35,7 +35,7 @@ const t0 = performance.now();
 await until(GUEST_READY, 30 * 60_000);
 const toShell = (performance.now() - t0) / 1000;
 await until(PROMPT, 60_000);
-const mode = /\b(UDMA\/\d+|MWDMA\d|PIO\d)\b/.exec((await timed('cat /sys/class/ata_device/dev1.1/xfer_mode')).out)?.[1] ?? 'none';
+const mode = /XFER_(\w+)/.exec((await timed('cat /sys/class/ata_device/dev1.1/xfer_mode')).out)?.[1] ?? 'none';
 await timed(`dd if=/dev/zero of=/tmp/z bs=1M count=${MB}`);
 const write = await timed(`dd if=/tmp/z of=/dev/sdb bs=64k conv=fsync`);
 await timed('echo 3 > /proc/sys/vm/drop_caches');

@@ -10,7 +10,8 @@ export const GUEST_READY = 'SOULVM-GUEST-READY';
 
 /** Build the default guest when it is missing (needs apt on a Debian-family host). */
 export function ensureGuestImages(): void {
-  if (existsSync(`${images}out/vmlinuz`) && existsSync(`${images}out/initramfs.gz`)) return;
+  const outputs = ['vmlinuz', 'initramfs.gz', 'boot.vhd', 'boot.iso'];
+  if (outputs.every((f) => existsSync(`${images}out/${f}`))) return;
   const r = spawnSync('bash', [`${images}build.sh`], { stdio: 'inherit', timeout: 15 * 60_000 });
   if (r.status !== 0) throw new Error('images/build.sh failed: the default guest could not be built');
 }
@@ -23,4 +24,10 @@ export function defaultGuest(): LinuxBootOptions {
     initrd: new Uint8Array(readFileSync(`${images}out/initramfs.gz`)), initrdName: 'images/out/initramfs.gz',
     cmdline,
   };
+}
+
+/** The default guest on boot media: a syslinux dynamic VHD and an isolinux ISO. */
+export function diskImages(): { vhd: string; iso: string } {
+  ensureGuestImages();
+  return { vhd: `${images}out/boot.vhd`, iso: `${images}out/boot.iso` };
 }
