@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { constants as osConstants } from 'node:os';
 import { UsageError } from './main.ts';
 import { runRom } from '../machine/bare.ts';
 import { PcMachine, type PcConfig, type PcStop } from '../machine/pc.ts';
@@ -17,7 +18,8 @@ import type { BlockDevice } from '../disk/block-device.ts';
 
 const USAGE = `usage: soulvm run [options]
 
-Boot a PC with soulvm's BIOS; COM1 is this terminal (Ctrl-A x quits).
+Boot a PC with soulvm's BIOS; COM1 is this terminal. Ctrl-A x quits; so do SIGINT and SIGTERM
+(exit status 128 + the signal). Either way the disks are flushed and closed, undo disks settled.
   --kernel FILE        boot a Linux bzImage directly (the Linux boot protocol)
   --initrd FILE        initial ramdisk for --kernel
   --append TEXT        kernel command line (e.g. "console=ttyS0")
@@ -199,14 +201,22 @@ async function boot(config: PcConfig, maxInstructions: number): Promise<number> 
       machine.sendSerial(new Uint8Array([b]));
     }
   };
+  // SIGINT/SIGTERM (from kill, or Ctrl-C when COM1 is not a raw terminal) stop the run the way
+  // Ctrl-A x does, so the disks are still flushed and closed and the undo disks dealt with.
+  let signal: NodeJS.Signals | null = null;
+  const onSignal = (s: NodeJS.Signals) => { signal = s; machine.stop(); };
   if (raw) stdin.setRawMode(true);
   stdin.on('data', onData);
   stdin.resume();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let stop: PcStop;
   try {
     stop = (await machine.run({ maxInstructions })).stop;
   } finally {
     flush();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     stdin.off('data', onData);
     if (raw) stdin.setRawMode(false);
     stdin.pause();
@@ -214,7 +224,9 @@ async function boot(config: PcConfig, maxInstructions: number): Promise<number> 
   }
   switch (stop) {
     case 'halted': case 'poweroff': case 'reset': return 0;
-    case 'stopped': return quitting ? 0 : 1;
+    case 'stopped':
+      if (signal !== null) { process.stderr.write(`soulvm: stopped by ${signal}\n`); return 128 + osConstants.signals[signal]; }
+      return quitting ? 0 : 1;
     case 'boot-failed': process.stderr.write(`soulvm: ${machine.bios.bootFailureMessage()}\n`); return 1;
     default: process.stderr.write(`soulvm: stopped after ${maxInstructions} instructions (--max-instructions)\n`); return 1;
   }
