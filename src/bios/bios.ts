@@ -23,7 +23,7 @@ export interface BiosOptions {
   floppies?: (BlockDevice | null)[];
   /** Hard disks 80h, 81h, ... */
   hardDisks?: BlockDevice[];
-  /** Order INT 19h tries (default floppy, then hard disk). */
+  /** Order INT 19h tries (default floppy, hard disk, CD-ROM; absent drives are skipped). */
   bootOrder?: BootDevice[];
   /** The ATAPI CD-ROM: El Torito boot, and INT 13h for its drive number. */
   cdrom?: CdromBoot;
@@ -60,7 +60,7 @@ export class Bios {
     this.video = new Video(cpu.mem, cpu.io);
     const floppies: (BiosDrive | null)[] = (options.floppies ?? []).slice(0, 2).map((d, i) => (d ? floppyDrive(d, `floppy ${'AB'[i]}:`) : null));
     this.disks = new Disks(floppies, (options.hardDisks ?? []).slice(0, 4).map(hardDrive));
-    this.bootOrder = options.bootOrder ?? ['floppy', 'hd'];
+    this.bootOrder = options.bootOrder ?? ['floppy', 'hd', 'cdrom'];
     const mem = cpu.mem;
     this.system = new SystemServices({
       ramSize: mem.ramSize,

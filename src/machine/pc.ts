@@ -142,7 +142,7 @@ export class PcMachine {
     this.bios = new Bios(this.cpu, {
       floppies: config.floppies, hardDisks: ideHardDisks(this.chipset.ide),
       cdrom: ideCdromBoot(this.chipset.ide), pciBios: this.pciBios,
-      bootOrder: config.bootOrder ?? ['floppy', 'hd', 'cdrom'],
+      bootOrder: config.bootOrder,
       now: () => this.clock.now(),
       setA20: (on) => this.platform.a20.set('port92', on),
       bootHook: this.linux ? (c) => this.linux!.boot(c) : undefined,

@@ -14,6 +14,7 @@ import { VhdDisk, createVhd, openWithUndo, commitUndo, discardUndo, undoPathFor 
 import type { BlockDevice } from '../../src/disk/block-device.ts';
 import { diskImages } from './guest.ts';
 import { bootToShell, dmaCounter, sh } from './shell.ts';
+import { readVhd, sameBytes } from '../disk/helpers.ts';
 
 const MiB = 1 << 20;
 const rtcStart = new Date('2026-01-01T00:00:00Z');
@@ -31,14 +32,6 @@ function pattern(tag: string, bytes: number): Uint8Array {
 const awkPattern = (tag: string, bytes: number, file: string) =>
   `awk 'BEGIN { for (i = 0; i < ${bytes / 64}; i++) printf "${tag}-%010d-${'x'.repeat(63 - tag.length - 12)}\\n", i }' > ${file}`;
 
-function readDisk(path: string, sector: number, bytes: number): Uint8Array {
-  const d = VhdDisk.open(path, { readOnly: true });
-  try {
-    const buf = new Uint8Array(bytes);
-    d.read(sector, buf);
-    return buf;
-  } finally { d.close(); }
-}
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 let dir: string;
@@ -98,7 +91,7 @@ describe('booting Debian from IDE disks', () => {
       m.close();
 
       // The host reads the guest's pattern from the plain VHD.
-      expect(Buffer.from(readDisk(data, 0, MiB)).equals(Buffer.from(pattern('soulvm-data', MiB)))).toBe(true);
+      expect(sameBytes(readVhd(data, 0, MiB), pattern('soulvm-data', MiB))).toBe(true);
       // Undo disks: the bases are untouched; discarding keeps them so, committing writes the change.
       expect(sha(boot)).toBe(bootHash);
       expect(sha(scratch)).toBe(scratchHash);
@@ -107,6 +100,6 @@ describe('booting Debian from IDE disks', () => {
       expect(sha(boot)).toBe(bootHash);
       commitUndo(undoPathFor(scratch));
       expect(existsSync(undoPathFor(scratch))).toBe(false);
-      expect(Buffer.from(readDisk(scratch, 0, MiB)).equals(Buffer.from(pattern('soulvm-undo', MiB)))).toBe(true);
+      expect(sameBytes(readVhd(scratch, 0, MiB), pattern('soulvm-undo', MiB))).toBe(true);
     });
 });

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll } from 'vitest';
+import { VhdDisk } from '../../src/disk/vhd.ts';
 export { rng } from './rng.ts';
 
 /** A fresh temporary directory, removed after the test file finishes. */
@@ -38,4 +39,14 @@ export function soulvm(args: string[], cwd?: string): { status: number; stdout: 
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+/** `bytes` (a whole number of sectors) of a VHD from `sector` on, read with the disk opened read-only. */
+export function readVhd(file: string, sector: number, bytes = 512): Uint8Array {
+  const d = VhdDisk.open(file, { readOnly: true });
+  try {
+    const buf = new Uint8Array(bytes);
+    d.read(sector, buf);
+    return buf;
+  } finally { d.close(); }
 }

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VhdDisk, createVhd } from '../../src/disk/index.ts';
+import { SOULVM, readVhd } from '../disk/helpers.ts';
 
-const SOULVM = join(__dirname, '../../bin/soulvm.mjs');
 
 /**
  * xor ax,ax; mov ds,ax; mov es,ax; mov bx,7C00h; mov ax,0301h; mov cx,0005h; mov dh,0; int 13h
@@ -20,13 +20,6 @@ const writeThenSpin = [
   0xcd, 0x13, 0xba, 0xf8, 0x03, 0xb0, 0x57, 0xee, 0xeb, 0xfe,
 ];
 
-function sectorOf(path: string, lba: number): Uint8Array {
-  const d = VhdDisk.open(path, { readOnly: true });
-  const buf = new Uint8Array(512);
-  d.read(lba, buf);
-  d.close();
-  return buf;
-}
 
 /** Run soulvm until the guest has written its sector (it prints 'W'), then send `signal`. */
 function runAndSignal(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; err: string }> {
@@ -59,7 +52,7 @@ describe('soulvm run and signals', () => {
     expect(r.code, r.err).toBe(130);
     expect(r.err).toMatch(/stopped by SIGINT/);
     expect(r.err).toMatch(/kept the undo disk/);
-    expect(sectorOf(vud, 4)).toEqual(boot);                 // the write reached the .vud
+    expect(readVhd(vud, 4)).toEqual(boot);                 // the write reached the .vud
     expect(readFileSync(disk).equals(before)).toBe(true);
 
     r = await runAndSignal(['--hda', disk, '--undo'], 'SIGTERM');

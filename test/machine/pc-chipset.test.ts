@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PcMachine } from '../../src/machine/pc.ts';
 import { VhdDisk, createVhd, IsoImage, RawDisk } from '../../src/disk/index.ts';
 import { main } from '../../src/cli/main.ts';
+import { readVhd } from '../disk/helpers.ts';
 
 const MiB = 1 << 20;
 
@@ -37,13 +38,6 @@ function vhdWithBootSector(path: string, code: number[]): Uint8Array {
   d.write(0, sector);
   d.close();
   return sector;
-}
-function readSector(path: string, lba: number): Uint8Array {
-  const d = VhdDisk.open(path, { readOnly: true });
-  const buf = new Uint8Array(512);
-  d.read(lba, buf);
-  d.close();
-  return buf;
 }
 
 /** An El Torito no-emulation CD whose boot image is `code`, made with xorriso. */
@@ -129,20 +123,20 @@ describe('soulvm run with disks', () => {
     expect(r.code, r.err).toBe(0);
     expect(existsSync(vud)).toBe(true);
     expect(readFileSync(disk).equals(before)).toBe(true);
-    expect(readSector(vud, 4)).toEqual(sector0);               // the session's write, in the .vud
-    expect(readSector(disk, 4)).toEqual(zero);
+    expect(readVhd(vud, 4)).toEqual(sector0);               // the session's write, in the .vud
+    expect(readVhd(disk, 4)).toEqual(zero);
 
     r = await run(['--hda', disk, '--undo', '--commit']);       // goes on with the kept .vud
     expect(r.code, r.err).toBe(0);
     expect(existsSync(vud)).toBe(false);
-    expect(readSector(disk, 4)).toEqual(sector0);
+    expect(readVhd(disk, 4)).toEqual(sector0);
 
     const plain = join(dir, 'plain.vhd');
     vhdWithBootSector(plain, writeSelfToLba4);
     r = await run(['--hda', plain]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe('W');
-    expect(readSector(plain, 4)).toEqual(readSector(plain, 0));
+    expect(readVhd(plain, 4)).toEqual(readVhd(plain, 0));
   });
 
   it('boots an ISO with --cdrom --boot d', async () => {
