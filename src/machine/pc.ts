@@ -143,6 +143,7 @@ export class PcMachine {
       floppies: config.floppies, hardDisks: ideHardDisks(this.chipset.ide),
       cdrom: ideCdromBoot(this.chipset.ide), pciBios: this.pciBios,
       bootOrder: config.bootOrder,
+      cpuMhz: Math.round(this.clock.tscHz / 1e6),
       now: () => this.clock.now(),
       setA20: (on) => this.platform.a20.set('port92', on),
       bootHook: this.linux ? (c) => this.linux!.boot(c) : undefined,
