@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { beforeEach } from 'vitest';
 import type { LinuxBootOptions } from '../../src/machine/linux.ts';
 
 const images = fileURLToPath(new URL('../../images/', import.meta.url));
@@ -14,6 +15,22 @@ export function ensureGuestImages(): void {
   if (outputs.every((f) => existsSync(`${images}out/${f}`))) return;
   const r = spawnSync('bash', [`${images}build.sh`], { stdio: 'inherit', timeout: 15 * 60_000 });
   if (r.status !== 0) throw new Error('images/build.sh failed: the default guest could not be built');
+}
+
+/** The Debian package versions the images were built from (images/out/versions, written by build.sh). */
+export function guestVersions(): string {
+  const file = `${images}out/versions`;
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : 'unknown (images/out/versions is missing: rebuild with npm run images)';
+}
+
+/**
+ * Call at the top of a guest test file: a failing test then says which guest it booted, since
+ * Debian replaces its kernel under us and a red run must name the packages it ran.
+ */
+export function reportGuestOnFailure(): void {
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => { console.error(`guest images built from:\n${guestVersions()}`); });
+  });
 }
 
 export function defaultGuest(): LinuxBootOptions {
