@@ -57,6 +57,10 @@ describe('Linux boot protocol loader', () => {
     const truncated = fakeBzImage().subarray(0, 5 * 512 + 1000);
     expect(() => parseBzImage(truncated, 'k')).toThrow(/k: truncated/);
     expect(() => parseBzImage(truncated)).toThrow(KernelLoadError);
+    // syssize is in paragraphs, rounded up: a file ending mid-paragraph is whole (memtest86+ 6.10).
+    const whole = fakeBzImage();
+    expect(parseBzImage(whole.subarray(0, whole.length - 8)).kernel.length).toBe(64 * 1024 - 8);
+    expect(() => parseBzImage(whole.subarray(0, whole.length - 16), 'k')).toThrow(/k: truncated: \d+ bytes, the header describes \d+/);
   });
 
   it('refuses an initrd or kernel that does not fit in RAM', () => {
