@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { PcMachine } from '../../src/machine/pc.ts';
 import { IsoImage } from '../../src/disk/index.ts';
-import { diskImages, reportGuestOnFailure } from './guest.ts';
-import { bootToShell, dmaCounter, sh } from './shell.ts';
+import { diskImages } from './guest.ts';
+import { bootToShell, dmaCounter, reportGuestOnFailure, sh } from './shell.ts';
 
 reportGuestOnFailure();
 const rtcStart = new Date('2026-01-01T00:00:00Z');

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { PcMachine } from '../../src/machine/pc.ts';
 import { VhdDisk, createVhd, openWithUndo, commitUndo, discardUndo, undoPathFor } from '../../src/disk/index.ts';
 import type { BlockDevice } from '../../src/disk/block-device.ts';
-import { diskImages, reportGuestOnFailure } from './guest.ts';
-import { bootToShell, dmaCounter, sh } from './shell.ts';
+import { diskImages } from './guest.ts';
+import { bootToShell, dmaCounter, reportGuestOnFailure, sh } from './shell.ts';
 import { readVhd, sameBytes } from '../disk/helpers.ts';
 
 const MiB = 1 << 20;

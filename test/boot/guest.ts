@@ -3,7 +3,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { beforeEach } from 'vitest';
 import type { LinuxBootOptions } from '../../src/machine/linux.ts';
 
 const images = fileURLToPath(new URL('../../images/', import.meta.url));
@@ -21,16 +20,6 @@ export function ensureGuestImages(): void {
 export function guestVersions(): string {
   const file = `${images}out/versions`;
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : 'unknown (images/out/versions is missing: rebuild with npm run images)';
-}
-
-/**
- * Call at the top of a guest test file: a failing test then says which guest it booted, since
- * Debian replaces its kernel under us and a red run must name the packages it ran.
- */
-export function reportGuestOnFailure(): void {
-  beforeEach(({ onTestFailed }) => {
-    onTestFailed(() => { console.error(`guest images built from:\n${guestVersions()}`); });
-  });
 }
 
 export function defaultGuest(): LinuxBootOptions {

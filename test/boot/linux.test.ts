@@ -6,8 +6,8 @@
 // DSDT, and poweroff -f enters S5.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { PcMachine } from '../../src/machine/pc.ts';
-import { defaultGuest, GUEST_READY, reportGuestOnFailure } from './guest.ts';
-import { PROMPT, sh } from './shell.ts';
+import { defaultGuest, GUEST_READY } from './guest.ts';
+import { PROMPT, reportGuestOnFailure, sh } from './shell.ts';
 
 reportGuestOnFailure();
 let m: PcMachine;
