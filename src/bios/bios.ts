@@ -6,6 +6,7 @@
 
 import type { Cpu } from '../cpu/cpu.ts';
 import { Reg, Seg } from '../cpu/cpu.ts';
+import { defineState, type StateDesc } from '../state/state.ts';
 import type { BlockDevice } from '../disk/block-device.ts';
 import { buildRom, ENTRY, BIOS_SEGMENT, BIOS_DATE, BIOS_VERSION, ROM_BASE, ROM_SIZE, TRAP_PORT, type RomLayout, type Service } from './rom.ts';
 import { BDA, Ctx, IF } from './context.ts';
@@ -62,6 +63,8 @@ export class Bios {
   /** The reason the last bootstrap failed, when it did. */
   bootFailure: string | null = null;
   private serialDeadline = 0;
+  /** What a service that waits (INT 14h receive, INT 15h/86h) keeps between its retries. */
+  readonly stateDesc: StateDesc = defineState('bios', 1, { serialDeadline: 'f64', system: { struct: SystemServices.state } });
 
   constructor(readonly cpu: Cpu, readonly options: BiosOptions = {}) {
     this.rom = buildRom();

@@ -4,6 +4,7 @@
 import { type Ctx } from './context.ts';
 import { Seg } from '../cpu/cpu.ts';
 import { ENTRY, BIOS_SEGMENT, ROM_BASE } from './rom.ts';
+import { defineState, type StateDesc } from '../state/state.ts';
 import { ACPI_AREA_SIZE, ACPI_NVS_SIZE, E820_ACPI, E820_NVS } from './acpi.ts';
 
 export const E820_RAM = 1, E820_RESERVED = 2;
@@ -47,6 +48,8 @@ export interface SystemHooks {
 
 export class SystemServices {
   private waitUntil = 0;
+  /** An INT 15h/86h wait in progress. */
+  static readonly state: StateDesc = defineState('bios-system', 1, { waitUntil: 'f64' });
   constructor(private readonly h: SystemHooks) {}
 
   int15(c: Ctx, retry: boolean): void {
