@@ -13,7 +13,7 @@
 import type { BlockDevice } from '../../disk/block-device.ts';
 import { defineState } from '../../state/state.ts';
 import {
-  Direction, get16, get24, get32, get64, put16, put32, put64, SENSE, STATUS_GOOD,
+  Direction, outLength, get16, get24, get32, get64, put16, put32, put64, SENSE, STATUS_GOOD,
   type DataBuffer, type ScsiResult,
 } from './scsi.ts';
 import { CHUNK, ScsiTargetBase, TARGET_STATE, type InquiryStrings } from './target.ts';
@@ -99,7 +99,7 @@ export class ScsiDisk extends ScsiTargetBase {
     if (!this.inRange(lba, count)) return this.check(SENSE.lbaOutOfRange);
     if (this.disk.readOnly) return this.check(SENSE.writeProtected);
     const wanted = count * SECTOR;
-    if (data.length < wanted) return this.shortOut(wanted, data);
+    if (outLength(data) < wanted) return this.shortOut(wanted, data);
     let moved = 0;
     while (moved < wanted) {
       const n = Math.min(CHUNK, wanted - moved);
@@ -120,7 +120,7 @@ export class ScsiDisk extends ScsiTargetBase {
   private verify(lba: number, count: number, byteCheck: boolean, data: DataBuffer): ScsiResult {
     if (!this.inRange(lba, count)) return this.check(SENSE.lbaOutOfRange);
     const wanted = byteCheck ? count * SECTOR : 0;
-    if (data.length < wanted) return this.shortOut(wanted, data);
+    if (outLength(data) < wanted) return this.shortOut(wanted, data);
     const theirs = new Uint8Array(SECTOR), ours = this.staging.subarray(0, SECTOR);
     for (let i = 0; i < count; i++) {
       try { this.disk.read(lba + i, ours); } catch { return this.check(SENSE.readError, lba + i); }

@@ -68,17 +68,22 @@ export function senseBytes([key, asc, ascq]: Sense, information?: number): Uint8
   return b;
 }
 
+export const enum Direction { None = 0, In = 1, Out = 2 }
+
 /** The initiator's data buffer as the adapter lays it out (scatter-gather or one block). */
 export interface DataBuffer {
   /** Bytes the initiator offered for the transfer. */
   readonly length: number;
+  /**
+   * The one direction the initiator allows (a host adapter's direction-checked CCB); data the
+   * other way finds an empty buffer. Undefined: either direction.
+   */
+  readonly only?: Direction;
   /** Device to initiator: copy `src` into the buffer at `offset` (offset + src.length <= length). */
   write(offset: number, src: Uint8Array): void;
   /** Initiator to device: fill `dst` from the buffer at `offset` (offset + dst.length <= length). */
   read(offset: number, dst: Uint8Array): void;
 }
-
-export const enum Direction { None = 0, In = 1, Out = 2 }
 
 export interface ScsiResult {
   status: number;
@@ -122,6 +127,11 @@ export class ArrayDataBuffer implements DataBuffer {
   write(offset: number, src: Uint8Array): void { this.bytes.set(src, offset); }
   read(offset: number, dst: Uint8Array): void { dst.set(this.bytes.subarray(offset, offset + dst.length)); }
 }
+
+/** Bytes the target may send to the initiator. */
+export function inLength(d: DataBuffer): number { return d.only === Direction.Out ? 0 : d.length; }
+/** Bytes the target may take from the initiator. */
+export function outLength(d: DataBuffer): number { return d.only === Direction.In ? 0 : d.length; }
 
 export const NO_DATA: DataBuffer = { length: 0, write() {}, read() {} };
 

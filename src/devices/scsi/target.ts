@@ -11,7 +11,7 @@
 // REPORT LUNS with LOGICAL UNIT NOT SUPPORTED.
 
 import {
-  cdbLength, Direction, get16, get32, put16, put32, putAscii, SENSE, senseBytes, STATUS_CHECK_CONDITION, STATUS_GOOD,
+  cdbLength, Direction, inLength, outLength, get16, get32, put16, put32, putAscii, SENSE, senseBytes, STATUS_CHECK_CONDITION, STATUS_GOOD,
   type DataBuffer, type ScsiResult, type ScsiTarget, type Sense,
 } from './scsi.ts';
 import type { StateDesc } from '../../state/state.ts';
@@ -36,7 +36,7 @@ export interface InquiryStrings {
 
 /** Fields of the saved state every target has (spread into a subclass's defineState). */
 export const TARGET_STATE = {
-  senseKey: { type: 'u8', max: 15 }, asc: 'u8', ascq: 'u8',
+  senseKey: { type: 'u8', max: 15 }, asc: 'u8', ascq: 'u8', senseInfo: 'f64',
   uaPending: 'bool', uaKey: { type: 'u8', max: 15 }, uaAsc: 'u8', uaAscq: 'u8',
 } as const;
 
@@ -47,6 +47,8 @@ export abstract class ScsiTargetBase implements ScsiTarget {
   abstract readonly stateDesc: StateDesc;
   /** Sense data of the last command that failed, for REQUEST SENSE. */
   protected senseKey = 0; protected asc = 0; protected ascq = 0;
+  /** The sense data's information field (an LBA, an offset), or -1 for none. */
+  protected senseInfo = -1;
   protected uaPending = true;
   protected uaKey: number = SENSE.powerOnReset[0];
   protected uaAsc: number = SENSE.powerOnReset[1];
@@ -115,9 +117,9 @@ export abstract class ScsiTargetBase implements ScsiTarget {
 
   private requestSense(cdb: Uint8Array, data: DataBuffer): ScsiResult {
     if (cdb[1] & 1) return this.check(SENSE.invalidFieldInCdb); // descriptor format: not supported
-    let s: Sense = [this.senseKey, this.asc, this.ascq];
-    if (this.uaPending) { this.uaPending = false; s = [this.uaKey, this.uaAsc, this.uaAscq]; }
-    this.clear(18).set(senseBytes(s));
+    let s: Sense = [this.senseKey, this.asc, this.ascq], info = this.senseInfo;
+    if (this.uaPending) { this.uaPending = false; s = [this.uaKey, this.uaAsc, this.uaAscq]; info = -1; }
+    this.clear(18).set(senseBytes(s, info >= 0 ? info : undefined));
     this.setSense(SENSE.noSense); // reported, so cleared
     return this.dataIn(18, cdb[4], data);
   }
@@ -171,7 +173,9 @@ export abstract class ScsiTargetBase implements ScsiTarget {
 
   // ---- helpers for targets ----
 
-  protected setSense([key, asc, ascq]: Sense): void { this.senseKey = key; this.asc = asc; this.ascq = ascq; }
+  protected setSense([key, asc, ascq]: Sense, information = -1): void {
+    this.senseKey = key; this.asc = asc; this.ascq = ascq; this.senseInfo = information;
+  }
 
   /** Zero the first `n` bytes of the reply buffer and return it. */
   protected clear(n: number): Uint8Array { this.reply.fill(0, 0, n); return this.reply; }
@@ -182,13 +186,13 @@ export abstract class ScsiTargetBase implements ScsiTarget {
 
   /** CHECK CONDITION: the sense is kept for REQUEST SENSE and returned for auto-sense. */
   protected check(s: Sense, information?: number): ScsiResult {
-    this.setSense(s);
+    this.setSense(s, information);
     return { status: STATUS_CHECK_CONDITION, direction: Direction.None, wanted: 0, moved: 0, sense: senseBytes(s, information) };
   }
 
   /** Send the first `len` bytes of the reply buffer, cut to the allocation length. */
   protected dataIn(len: number, allocation: number, data: DataBuffer): ScsiResult {
-    const wanted = Math.min(len, allocation), moved = Math.min(wanted, data.length);
+    const wanted = Math.min(len, allocation), moved = Math.min(wanted, inLength(data));
     if (moved > 0) data.write(0, this.reply.subarray(0, moved));
     return { status: STATUS_GOOD, direction: Direction.In, wanted, moved, sense: null };
   }
@@ -199,7 +203,7 @@ export abstract class ScsiTargetBase implements ScsiTarget {
    * target an initiator-detected error.
    */
   protected dataOut(len: number, data: DataBuffer, dst: Uint8Array): ScsiResult | null {
-    if (data.length < len) return this.shortOut(len, data);
+    if (outLength(data) < len) return this.shortOut(len, data);
     if (len > 0) data.read(0, dst.subarray(0, len));
     return null;
   }
@@ -207,7 +211,7 @@ export abstract class ScsiTargetBase implements ScsiTarget {
   /** The initiator ran out of data-out bytes: nothing done. */
   protected shortOut(len: number, data: DataBuffer): ScsiResult {
     const r = this.check(SENSE.initiatorDetectedError);
-    return { ...r, direction: Direction.Out, wanted: len, moved: data.length };
+    return { ...r, direction: Direction.Out, wanted: len, moved: outLength(data) };
   }
 
   /**
@@ -216,7 +220,7 @@ export abstract class ScsiTargetBase implements ScsiTarget {
    * MEDIUM ERROR / UNRECOVERED READ ERROR with the failing block in the information field.
    */
   protected readBlocks(dev: BlockDevice, lba: number, count: number, data: DataBuffer, staging: Uint8Array): ScsiResult {
-    const size = dev.sectorSize, wanted = count * size, fit = Math.min(wanted, data.length);
+    const size = dev.sectorSize, wanted = count * size, fit = Math.min(wanted, inLength(data));
     let moved = 0;
     while (moved < fit) {
       const n = Math.min(staging.length, Math.ceil((fit - moved) / size) * size);
