@@ -24,6 +24,8 @@ import { Chipset } from '../devices/pci/chipset.ts';
 import { PciBios } from '../bios/pci-bios.ts';
 import { ideCdromBoot, ideHardDisks } from '../bios/ata-bios.ts';
 import type { CharBackend } from '../devices/char-backend.ts';
+import { attachScsi, type ScsiAdapterConfig, type ScsiAdapterInfo } from '../devices/scsi/index.ts';
+import type { Stateful } from '../state/state.ts';
 
 export interface PcConfig {
   /** RAM in MiB (default 128). */
@@ -40,6 +42,8 @@ export interface PcConfig {
   hardDisks?: BlockDevice[];
   /** The IDE CD-ROM drive (secondary master): a disc, or null for an empty drive. Absent: no drive. */
   cdrom?: BlockDevice | null;
+  /** SCSI host adapters (at most four) with their disks and CD-ROM drives. */
+  scsi?: ScsiAdapterConfig[];
   /** What INT 19h tries, in order (default: floppy, hard disk, then CD-ROM). */
   bootOrder?: BootDevice[];
   /** Direct kernel boot instead of the disk bootstrap. */
@@ -88,6 +92,8 @@ export class PcMachine {
   readonly pciBios: PciBios;
   readonly platform: Platform;
   readonly linux: LinuxLoader | null;
+  /** The SCSI host adapters and their targets, with their saved-state sections. */
+  readonly scsi: { adapters: ScsiAdapterInfo[]; statefuls: Stateful[] };
   /** Everything written to COM1 since the machine was created. */
   serialOutput = '';
   private stopRequested = false;
@@ -135,6 +141,7 @@ export class PcMachine {
       onPowerOff: () => { this.powerOffRequested = true; this.cpu.requestStop(); },
       onReset: () => { this.resetRequested = true; this.cpu.requestStop(); },
     });
+    this.scsi = attachScsi(this.chipset.pci, config.scsi ?? []);
     this.pciBios = new PciBios(this.chipset.pci, this.io, this.mem);
     this.pciBios.install(this.cpu);
 
@@ -172,7 +179,8 @@ export class PcMachine {
 
   /** Every disk and disc attached to the machine. */
   get blockDevices(): BlockDevice[] {
-    const all = [...(this.config.floppies ?? []), ...(this.config.hardDisks ?? []), this.config.cdrom ?? null];
+    const scsi = (this.config.scsi ?? []).flatMap((a) => a.devices.map((d) => d.disk ?? d.cdrom ?? null));
+    const all = [...(this.config.floppies ?? []), ...(this.config.hardDisks ?? []), this.config.cdrom ?? null, ...scsi];
     return all.filter((d): d is BlockDevice => d !== null && d !== undefined);
   }
 

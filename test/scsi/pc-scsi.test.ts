@@ -1,0 +1,50 @@
+// SCSI adapters in the PC: POST places and enables the BT-958 (I/O BAR, memory BAR, bus
+// mastering, its interrupt line through the PIRQ routing), the machine flushes and closes
+// SCSI disks with the rest, and `soulvm run --scsi` parses into adapters and devices.
+import { describe, expect, it } from 'vitest';
+import { PcMachine } from '../../src/machine/pc.ts';
+import { scsiConfig } from '../../src/cli/run.ts';
+import { MemoryDisk } from '../ide/helpers.ts';
+
+describe('SCSI in the PC', () => {
+  it('POST assigns the BT-958 its BARs, enables I/O, memory and bus mastering, and routes its interrupt', async () => {
+    const boot = new MemoryDisk(64);
+    boot.bytes.set([0xfa, 0xf4], 0); // cli; hlt
+    boot.bytes[510] = 0x55; boot.bytes[511] = 0xaa;
+    const sd = new MemoryDisk(4096), cd = new MemoryDisk(10, 2048, true);
+    const m = new PcMachine({ hardDisks: [boot], bootOrder: ['hd'], scsi: [{ devices: [{ id: 0, disk: sd }, { id: 4, cdrom: cd }] }] });
+    expect((await m.run({ maxInstructions: 20e6 })).stop).toBe('halted');
+    const bt = m.scsi.adapters[0].adapter;
+    expect(bt.slot).toBe(8);
+    const bar0 = bt.barAddress(0), bar1 = bt.barAddress(1);
+    expect(bar0).toBeGreaterThanOrEqual(0xc000);
+    expect(bar1 >>> 0).toBeGreaterThanOrEqual(0xe0000000);
+    expect(bt.readConfig(0x04, 2) & 7).toBe(7);
+    expect([10, 11]).toContain(bt.readConfig(0x3c, 1));
+    expect(m.io.read8(bar0)).toBe(0x30);                     // status: mailbox initialization required, ready
+    expect(m.scsi.statefuls.map((s) => s.stateDesc.name)).toEqual(['scsi0', 'scsi0-id0', 'scsi0-id4']);
+    expect(m.blockDevices).toContain(sd);
+    m.flush();
+    expect(sd.flushes).toBe(1);
+    expect(cd.flushes).toBe(0);
+  });
+
+  it('refuses SCSI ID 7 and IDs taken twice', () => {
+    expect(() => new PcMachine({ scsi: [{ devices: [{ id: 7, disk: new MemoryDisk(8) }] }] })).toThrow(/7/);
+    expect(() => new PcMachine({ scsi: [{ devices: [{ id: 1, disk: new MemoryDisk(8) }, { id: 1, disk: new MemoryDisk(8) }] }] })).toThrow(/twice/);
+  });
+
+  it('--scsi FILE[,id=N][,adapter=K] and --scsi-adapter', () => {
+    expect(scsiConfig(['a.vhd', 'b.vhd', 'c.iso,id=5', 'd.vhd,adapter=1'], [])).toEqual([
+      { model: 'buslogic', devices: [{ path: 'a.vhd', id: 0 }, { path: 'b.vhd', id: 1 }, { path: 'c.iso', id: 5 }] },
+      { model: 'buslogic', devices: [{ path: 'd.vhd', id: 0 }] },
+    ]);
+    expect(scsiConfig(['a.vhd,id=6', 'b.vhd'], ['aha1542'])[0]).toEqual({ model: 'aha1542', devices: [{ path: 'a.vhd', id: 6 }, { path: 'b.vhd', id: 0 }] });
+    expect(scsiConfig(['x,id=0', 'y,id=1', 'z,id=2', 'w,id=3', 'v,id=4', 'u,id=5', 't,id=6', 's'], [])[0].devices.at(-1)).toEqual({ path: 's', id: 8 });
+    expect(() => scsiConfig(['a.vhd,id=7'], [])).toThrow(/not free/);
+    expect(() => scsiConfig(['a.vhd,id=2', 'b.vhd,id=2'], [])).toThrow(/taken/);
+    expect(() => scsiConfig(['a.vhd,adapter=4'], [])).toThrow(/0-3/);
+    expect(() => scsiConfig(['a.vhd,lun=1'], [])).toThrow(/unknown option/);
+    expect(() => scsiConfig([], ['adaptec'])).toThrow(/buslogic or aha1542/);
+  });
+});
