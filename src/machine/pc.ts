@@ -26,6 +26,7 @@ import { ideCdromBoot, ideHardDisks } from '../bios/ata-bios.ts';
 import type { CharBackend } from '../devices/char-backend.ts';
 import { attachScsi, type ScsiAdapterConfig, type ScsiAdapterInfo } from '../devices/scsi/index.ts';
 import type { Stateful } from '../state/state.ts';
+import { Dma8237 } from '../devices/dma8237.ts';
 
 export interface PcConfig {
   /** RAM in MiB (default 128). */
@@ -93,7 +94,9 @@ export class PcMachine {
   readonly platform: Platform;
   readonly linux: LinuxLoader | null;
   /** The SCSI host adapters and their targets, with their saved-state sections. */
-  readonly scsi: { adapters: ScsiAdapterInfo[]; statefuls: Stateful[] };
+  readonly scsi: { adapters: ScsiAdapterInfo[]; statefuls: Stateful[]; reset(): void };
+  /** The two 8237 DMA controllers. */
+  readonly dma: Dma8237;
   /** Everything written to COM1 since the machine was created. */
   serialOutput = '';
   private stopRequested = false;
@@ -141,7 +144,8 @@ export class PcMachine {
       onPowerOff: () => { this.powerOffRequested = true; this.cpu.requestStop(); },
       onReset: () => { this.resetRequested = true; this.cpu.requestStop(); },
     });
-    this.scsi = attachScsi(this.chipset.pci, config.scsi ?? []);
+    this.dma = new Dma8237(this.io, this.mem);
+    this.scsi = attachScsi({ pci: this.chipset.pci, io: this.io, mem: this.mem, dma: this.dma, irqs: this.pic }, config.scsi ?? []);
     this.pciBios = new PciBios(this.chipset.pci, this.io, this.mem);
     this.pciBios.install(this.cpu);
 
@@ -175,6 +179,8 @@ export class PcMachine {
     this.pit.reset();
     this.platform.reset();
     this.chipset.reset();
+    this.dma.reset();
+    this.scsi.reset();
   }
 
   /** Every disk and disc attached to the machine. */

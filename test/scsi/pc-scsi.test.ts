@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PcMachine } from '../../src/machine/pc.ts';
 import { scsiConfig } from '../../src/cli/run.ts';
 import { MemoryDisk } from '../ide/helpers.ts';
+import type { BusLogic } from '../../src/devices/scsi/buslogic.ts';
 
 describe('SCSI in the PC', () => {
   it('POST assigns the BT-958 its BARs, enables I/O, memory and bus mastering, and routes its interrupt', async () => {
@@ -14,7 +15,7 @@ describe('SCSI in the PC', () => {
     const sd = new MemoryDisk(4096), cd = new MemoryDisk(10, 2048, true);
     const m = new PcMachine({ hardDisks: [boot], bootOrder: ['hd'], scsi: [{ devices: [{ id: 0, disk: sd }, { id: 4, cdrom: cd }] }] });
     expect((await m.run({ maxInstructions: 20e6 })).stop).toBe('halted');
-    const bt = m.scsi.adapters[0].adapter;
+    const bt = m.scsi.adapters[0].adapter as BusLogic;
     expect(bt.slot).toBe(8);
     const bar0 = bt.barAddress(0), bar1 = bt.barAddress(1);
     expect(bar0).toBeGreaterThanOrEqual(0xc000);
