@@ -35,7 +35,8 @@ Boot a PC with soulvm's BIOS; COM1 is this terminal. Ctrl-A x quits; so do SIGIN
   --scsi-adapter MODEL the model of SCSI adapter 0, 1, ... in the order given (the last one given
                        goes for the rest): buslogic (BusLogic BT-958 PCI, the default) or aha1542
   --boot ORDER         drives INT 19h tries, in order: a (floppy), c (hard disk), d (CD-ROM),
-                       e.g. "dc" (default: acd)
+                       s (hard disk, the SCSI disks numbered before the IDE ones: boot from
+                       SCSI), e.g. "dc" (default: acd)
   --undo               run every hard disk (IDE and SCSI) on an undo disk (DISK.vud next to DISK.vhd): the
                        VHDs stay untouched and the session's changes are thrown away at exit
   --commit             with --undo: merge the session's changes into the disks at exit
@@ -136,11 +137,13 @@ function pcConfig(v: Values, disks: AttachedDisks): PcConfig {
   const memoryMiB = positiveInt(v.memory, 'memory', 128);
   if (memoryMiB < 2 || memoryMiB > 3584) throw new UsageError(`--memory must be between 2 and 3584 MiB, got ${memoryMiB}`);
   let bootOrder: BootDevice[] | undefined;
+  let scsiFirst = false;
   if (v.boot !== undefined) {
-    if (!/^[acd]{1,3}$/.test(v.boot) || new Set(v.boot).size !== v.boot.length) {
-      throw new UsageError(`--boot takes the letters a (floppy), c (hard disk) and d (CD-ROM), each once, e.g. "dc"; got '${v.boot}'`);
+    if (!/^[acds]{1,4}$/.test(v.boot) || new Set(v.boot).size !== v.boot.length || (v.boot.includes('c') && v.boot.includes('s'))) {
+      throw new UsageError(`--boot takes the letters a (floppy), c or s (hard disk, s: SCSI first) and d (CD-ROM), each once, e.g. "dc"; got '${v.boot}'`);
     }
-    bootOrder = [...v.boot].map((ch) => BOOT_DEVICES[ch]);
+    scsiFirst = v.boot.includes('s');
+    bootOrder = [...v.boot].map((ch) => BOOT_DEVICES[ch === 's' ? 'c' : ch]);
   }
   const exists = (path: string, what: string) => {
     if (!existsSync(path)) throw new RunError(`${what} ${path}: no such file`);
@@ -155,7 +158,7 @@ function pcConfig(v: Values, disks: AttachedDisks): PcConfig {
     disks.undo.push(vud);
     return d;
   };
-  const config: PcConfig = { memoryMiB, clock, onReset: v['no-reboot'] ? 'stop' : 'reset', bootOrder };
+  const config: PcConfig = { memoryMiB, clock, onReset: v['no-reboot'] ? 'stop' : 'reset', bootOrder, scsiFirst };
   if (v.fda) { exists(v.fda, 'floppy image'); config.floppies = [keep(RawDisk.open(v.fda))]; }
   config.hardDisks = [v.hda, v.hdb, v.hdd].filter((p): p is string => p !== undefined).map(hardDisk);
   if (v.cdrom !== undefined) { exists(v.cdrom, 'CD image'); config.cdrom = keep(IsoImage.open(v.cdrom)); }
@@ -175,8 +178,8 @@ function pcConfig(v: Values, disks: AttachedDisks): PcConfig {
       initrd: v.initrd !== undefined ? readInput(v.initrd, 'initrd') : undefined, initrdName: v.initrd,
       cmdline: v.append ?? '',
     };
-  } else if (!config.floppies && config.hardDisks.length === 0 && !config.cdrom) {
-    throw new UsageError('nothing to boot: give --kernel, --fda, --hda or --cdrom (or --bios for a raw ROM)');
+  } else if (!config.floppies && config.hardDisks.length === 0 && !config.cdrom && !config.scsi?.some((a) => a.devices.some((d) => d.disk))) {
+    throw new UsageError('nothing to boot: give --kernel, --fda, --hda, --scsi or --cdrom (or --bios for a raw ROM)');
   }
   return config;
 }

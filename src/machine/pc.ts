@@ -24,7 +24,7 @@ import { Chipset } from '../devices/pci/chipset.ts';
 import { PciBios } from '../bios/pci-bios.ts';
 import { ideCdromBoot, ideHardDisks } from '../bios/ata-bios.ts';
 import type { CharBackend } from '../devices/char-backend.ts';
-import { attachScsi, type ScsiAdapterConfig, type ScsiAdapterInfo } from '../devices/scsi/index.ts';
+import { attachScsi, scsiBiosDisks, type ScsiAdapterConfig, type ScsiAdapterInfo } from '../devices/scsi/index.ts';
 import type { Stateful } from '../state/state.ts';
 import { Dma8237 } from '../devices/dma8237.ts';
 
@@ -45,6 +45,11 @@ export interface PcConfig {
   cdrom?: BlockDevice | null;
   /** SCSI host adapters (at most four) with their disks and CD-ROM drives. */
   scsi?: ScsiAdapterConfig[];
+  /**
+   * INT 13h numbers the SCSI disks before the IDE ones, so that 80h, the boot disk, is the first
+   * SCSI disk ("boot from SCSI"). Without it they follow the IDE disks (at most four in all).
+   */
+  scsiFirst?: boolean;
   /** What INT 19h tries, in order (default: floppy, hard disk, then CD-ROM). */
   bootOrder?: BootDevice[];
   /** Direct kernel boot instead of the disk bootstrap. */
@@ -151,7 +156,10 @@ export class PcMachine {
 
     this.linux = config.linux ? new LinuxLoader(this.mem, config.linux) : null;
     this.bios = new Bios(this.cpu, {
-      floppies: config.floppies, hardDisks: ideHardDisks(this.chipset.ide),
+      floppies: config.floppies,
+      hardDisks: config.scsiFirst
+        ? [...scsiBiosDisks(this.scsi.adapters), ...ideHardDisks(this.chipset.ide)]
+        : [...ideHardDisks(this.chipset.ide), ...scsiBiosDisks(this.scsi.adapters)],
       cdrom: ideCdromBoot(this.chipset.ide), pciBios: this.pciBios,
       bootOrder: config.bootOrder,
       cpuMhz: Math.round(this.clock.tscHz / 1e6),

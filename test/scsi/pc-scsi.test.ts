@@ -30,6 +30,25 @@ describe('SCSI in the PC', () => {
     expect(cd.flushes).toBe(0);
   });
 
+  it('boots from a SCSI disk with no IDE disk attached; with scsiFirst a SCSI disk is 80h beside an IDE one', async () => {
+    // mov dx,3F8h; mov al,[7DFDh] (the sector's own tag); out dx,al; cli; hlt
+    const bootSector = (tag: number) => {
+      const d = new MemoryDisk(2048);
+      d.bytes.set([0xba, 0xf8, 0x03, 0xa0, 0xfd, 0x7d, 0xee, 0xfa, 0xf4], 0);
+      d.bytes[509] = tag; d.bytes[510] = 0x55; d.bytes[511] = 0xaa;
+      return d;
+    };
+    const only = new PcMachine({ bootOrder: ['hd'], scsi: [{ model: 'aha1542', devices: [{ id: 2, disk: bootSector(0x53) }] }] });
+    expect((await only.run({ maxInstructions: 20e6 })).stop).toBe('halted');
+    expect(only.serialOutput).toBe('S');
+    const first = new PcMachine({ bootOrder: ['hd'], hardDisks: [bootSector(0x49)], scsiFirst: true, scsi: [{ devices: [{ id: 0, disk: bootSector(0x53) }] }] });
+    expect((await first.run({ maxInstructions: 20e6 })).stop).toBe('halted');
+    expect(first.serialOutput).toBe('S');
+    const after = new PcMachine({ bootOrder: ['hd'], hardDisks: [bootSector(0x49)], scsi: [{ devices: [{ id: 0, disk: bootSector(0x53) }] }] });
+    expect((await after.run({ maxInstructions: 20e6 })).stop).toBe('halted');
+    expect(after.serialOutput).toBe('I');
+  });
+
   it('refuses SCSI ID 7 and IDs taken twice', () => {
     expect(() => new PcMachine({ scsi: [{ devices: [{ id: 7, disk: new MemoryDisk(8) }] }] })).toThrow(/7/);
     expect(() => new PcMachine({ scsi: [{ devices: [{ id: 1, disk: new MemoryDisk(8) }, { id: 1, disk: new MemoryDisk(8) }] }] })).toThrow(/twice/);

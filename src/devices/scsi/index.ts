@@ -17,6 +17,7 @@ import { BusLogic } from './buslogic.ts';
 import { ScsiCdrom } from './cdrom.ts';
 import { ScsiDisk } from './disk.ts';
 import type { ScsiTarget } from './scsi.ts';
+import { ScsiBiosDisk } from './bios-disk.ts';
 
 export type ScsiAdapterModel = 'buslogic' | 'aha1542';
 export const SCSI_ADAPTER_MODELS: readonly ScsiAdapterModel[] = ['buslogic', 'aha1542'];
@@ -87,4 +88,11 @@ export function attachScsi(buses: ScsiBuses, configs: readonly ScsiAdapterConfig
   // PCI adapters are reset with the PCI bus; the ISA cards by the machine.
   const reset = () => { for (const a of adapters) if (a.adapter instanceof Aha1542) a.adapter.reset(); };
   return { adapters, statefuls, reset };
+}
+
+/** The SCSI disks as the BIOS numbers them: adapter by adapter, by SCSI ID. */
+export function scsiBiosDisks(adapters: readonly ScsiAdapterInfo[]): BlockDevice[] {
+  const out: BlockDevice[] = [];
+  adapters.forEach((a, k) => a.targets.forEach((t, id) => { if (t instanceof ScsiDisk) out.push(new ScsiBiosDisk(t, `SCSI disk ${k}:${id}`)); }));
+  return out;
 }
