@@ -121,3 +121,28 @@ describe('8237 DMA controllers', () => {
     expect(dma.cascaded(5)).toBe(false);
   });
 });
+
+describe('saved state', () => {
+  it('an AHA-1542, its DMA controllers and a SCSI disk come back as they were', async () => {
+    const { saveState, loadState } = await import('../../src/state/state.ts');
+    const io = new IoBus(), mem = new MemoryBus(4 << 20), dma = new Dma8237(io, mem), irqs = new IrqRecorder();
+    const disk = new ScsiDisk(new MemoryDisk(64));
+    const aha = new Aha1542(io, mem, dma, (n) => irqLine(irqs, n), [disk], { port: 0x334, irq: 12, dma: 6 });
+    for (const b of [0x01, 2, 0x00, 0x80, 0x00]) io.write8(0x335, b);   // mailboxes at 8000h
+    io.write8(0xd6, 0xc2); io.write8(0xd4, 0x02);                       // channel 6 cascade
+    io.write8(0x335, 0x04);                                             // an inquiry, reply unread
+    expect(io.read8(0x335)).toBe(0x44);
+    disk.execute(0, Uint8Array.of(0, 0, 0, 0, 0, 0), { length: 0, write() {}, read() {} }); // consume the unit attention
+    const saved = [saveState(aha.stateDesc, aha), saveState(dma.stateDesc, dma), saveState(disk.stateDesc, disk)];
+    const io2 = new IoBus(), mem2 = new MemoryBus(4 << 20), dma2 = new Dma8237(io2, mem2), irqs2 = new IrqRecorder();
+    const disk2 = new ScsiDisk(new MemoryDisk(64));
+    const aha2 = new Aha1542(io2, mem2, dma2, (n) => irqLine(irqs2, n), [disk2], { port: 0x334, irq: 12, dma: 6 });
+    loadState(aha2.stateDesc, aha2, saved[0]);
+    loadState(dma2.stateDesc, dma2, saved[1]);
+    loadState(disk2.stateDesc, disk2, saved[2]);
+    expect(io2.read8(0x334) & 0x24).toBe(0x04);   // mailboxes initialized, reply waiting
+    expect([io2.read8(0x335), io2.read8(0x335), io2.read8(0x335)]).toEqual([0x41, 0x30, 0x31]);
+    expect(dma2.cascaded(6)).toBe(true);
+    expect(disk2.execute(0, Uint8Array.of(0, 0, 0, 0, 0, 0), { length: 0, write() {}, read() {} }).status).toBe(0); // no second unit attention
+  });
+});

@@ -68,3 +68,35 @@ describe('SCSI in the PC', () => {
     expect(() => scsiConfig([], ['adaptec'])).toThrow(/buslogic or aha1542/);
   });
 });
+
+describe('soulvm run --scsi', () => {
+  it('boots a raw disk image from a SCSI adapter with --boot s, on either model; --undo covers SCSI disks', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { soulvm, tempDir } = await import('../disk/helpers.ts');
+    const { createVhd, VhdDisk } = await import('../../src/disk/index.ts');
+    const dir = tempDir('scsi-cli');
+    // mov dx,3F8h; mov al,'S'; out dx,al; cli; hlt
+    const sector = new Uint8Array(512);
+    sector.set([0xba, 0xf8, 0x03, 0xb0, 0x53, 0xee, 0xfa, 0xf4], 0);
+    sector[510] = 0x55; sector[511] = 0xaa;
+    const img = path.join(dir, 'boot.img');
+    fs.writeFileSync(img, Buffer.concat([Buffer.from(sector), Buffer.alloc(512 * 63)]));
+    for (const model of ['buslogic', 'aha1542']) {
+      const r = soulvm(['run', '--scsi', `${img},id=2`, '--scsi-adapter', model, '--boot', 's', '--clock', 'deterministic', '--max-instructions', '50000000'], dir);
+      expect(r.stdout, r.stderr).toBe('S');
+      expect(r.status).toBe(0);
+    }
+    const vhd = path.join(dir, 'boot.vhd');
+    createVhd(vhd, { type: 'dynamic', size: 1 << 20 });
+    const d = VhdDisk.open(vhd);
+    d.write(0, sector);
+    d.close();
+    const u = soulvm(['run', '--scsi', vhd, '--boot', 's', '--undo', '--clock', 'deterministic', '--max-instructions', '50000000'], dir);
+    expect(u.stdout, u.stderr).toBe('S');
+    expect(u.stderr).toMatch(/discarded the changes in .*boot\.vud/);
+    const bad = soulvm(['run', '--scsi', `${img},id=7`], dir);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/SCSI ID 7 is not free/);
+  });
+});
