@@ -253,6 +253,18 @@ describe('BusLogic BT-958', () => {
     expect(submit(CCB)).toMatchObject({ code: 4, target: 2 });
   });
 
+  it('mailboxes in ROM (outgoing ones that never free, incoming ones that never fill) do not hang the adapter', () => {
+    const rom = new Uint8Array(0x1000);
+    for (let i = 0; i < 4; i++) { rom.set([0, 0x90, 0, 0], i * 8); rom[i * 8 + 7] = 1; } // START, CCB at 9000h
+    pc.mem.mapRom(rom, 0xf0000);
+    drv.hardReset();
+    expect(drv.cmd(0x81, [4, 0x00, 0x00, 0x0f, 0x00])).toMatchObject({ invalid: false, complete: true });
+    writeCcb(pc, 0x9000, { id: 0, cdb: [0, 0, 0, 0, 0, 0] });
+    pc.io.write8(IO + 1, 0x02);               // returns: the work is bounded
+    expect(drv.int() & 0x01).toBe(0x01);      // incoming mailboxes "loaded" (into ROM, so nothing shows)
+    expect(pc.mem.readBytes(0xf0000, 0x1000)).toEqual(rom);
+  });
+
   it('a failing disk is a MEDIUM ERROR through auto-sense; bus mastering off holds the mailboxes until it is on; state survives save and load', async () => {
     const { saveState, loadState } = await import('../../src/state/state.ts');
     drv.hardReset(); drv.initMailboxes();

@@ -312,7 +312,9 @@ export abstract class MailboxAdapter {
   protected runMailboxes(): void {
     if (this.mbCount === 0 || (this.status & ST_INIT_REQUIRED) || !this.memory.usable) return;
     let idle = 0;
-    while (idle < this.mbCount) {
+    // Mailboxes in ROM never become free (or full): at most two rounds per start, the rest waits.
+    let budget = 2 * this.mbCount;
+    while (idle < this.mbCount && budget-- > 0) {
       if (!this.incomingFree()) return; // held back until the driver frees it
       const at = this.mbBase + this.outNext * this.mbSize;
       const mb = this.readMem(at, this.mbSize);
