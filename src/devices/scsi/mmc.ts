@@ -96,7 +96,7 @@ export function getEventStatus(c: Uint8Array, b: Uint8Array, d: DriveState, even
     b[5] = d.blocks !== undefined ? 0x02 : 0x00; // media present
     return { length: 8, reported: true };
   }
-  put16(b, 0, 2);
+  put16(b, 0, 0); // (the length counts what follows the 4-byte header, as with the media event's 4)
   b[2] = 0x80; // no event available
   return { length: 4, reported: false };
 }
