@@ -248,6 +248,7 @@ describe('SCSI CD-ROM (MMC-3)', () => {
     const ev = run(t, [0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8, 0]).buf;
     expect([ev[4], ev[5]]).toEqual([2, 2]);
     expect(run(t, [0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8, 0]).buf[4]).toBe(0);  // reported once
+    expect([...run(t, [0x4a, 1, 0, 0, 0x00, 0, 0, 0, 8, 0]).buf.subarray(0, 4)]).toEqual([0, 0, 0x80, 0x10]); // no class asked: no event
     expect(run(t, [0x1e, 0, 0, 0, 1, 0]).r.status).toBe(STATUS_GOOD);      // lock
     expect(senseOf(run(t, [0x1b, 0, 0, 0, 2, 0]).r)).toEqual([5, 0x53, 2]);
     expect(run(t, [0x1e, 0, 0, 0, 0, 0]).r.status).toBe(STATUS_GOOD);
