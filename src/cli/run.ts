@@ -216,6 +216,11 @@ export function scsiConfig(specs: readonly string[], models: readonly string[]):
   }
   // A --scsi-adapter without devices still puts the adapter in.
   if (models.length) adapter(models.length - 1);
+  adapters.forEach((a, k) => {
+    const wide = a.devices.find((d) => d.id > 7);
+    if (a.model === 'aha1542' && wide) throw new UsageError(`--scsi ${wide.path}: adapter ${k} is an AHA-1542, with SCSI IDs 0-6`);
+  });
+  if (adapters.filter((a) => a.model === 'aha1542').length > 2) throw new UsageError('at most two AHA-1542 adapters (330h and 334h)');
   return adapters;
 }
 

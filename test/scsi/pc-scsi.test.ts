@@ -49,6 +49,14 @@ describe('SCSI in the PC', () => {
     expect(after.serialOutput).toBe('I');
   });
 
+  it('two AHA-1542s at 330h and 334h by default; a clash of ports, IRQs or DMA channels is refused', () => {
+    const m = new PcMachine({ scsi: [{ model: 'aha1542', devices: [] }, { model: 'aha1542', devices: [] }] });
+    expect(m.io.read8(0x330)).toBe(0x30);
+    expect(m.io.read8(0x334)).toBe(0x30);
+    expect(() => new PcMachine({ scsi: [{ model: 'aha1542', devices: [] }, { model: 'aha1542', isa: { port: 0x230, irq: 10, dma: 6 }, devices: [] }] })).toThrow(/share/);
+    expect(() => new PcMachine({ scsi: [0, 1, 2].map(() => ({ model: 'aha1542' as const, devices: [] })) })).toThrow(/needs its port/);
+  });
+
   it('refuses SCSI ID 7 and IDs taken twice', () => {
     expect(() => new PcMachine({ scsi: [{ devices: [{ id: 7, disk: new MemoryDisk(8) }] }] })).toThrow(/7/);
     expect(() => new PcMachine({ scsi: [{ devices: [{ id: 1, disk: new MemoryDisk(8) }, { id: 1, disk: new MemoryDisk(8) }] }] })).toThrow(/twice/);
@@ -66,6 +74,8 @@ describe('SCSI in the PC', () => {
     expect(() => scsiConfig(['a.vhd,adapter=4'], [])).toThrow(/0-3/);
     expect(() => scsiConfig(['a.vhd,lun=1'], [])).toThrow(/unknown option/);
     expect(() => scsiConfig([], ['adaptec'])).toThrow(/buslogic or aha1542/);
+    expect(() => scsiConfig(['a.vhd,id=9'], ['aha1542'])).toThrow(/IDs 0-6/);
+    expect(() => scsiConfig([], ['aha1542', 'aha1542', 'aha1542'])).toThrow(/at most two/);
   });
 });
 

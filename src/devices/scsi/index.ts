@@ -78,7 +78,15 @@ export function attachScsi(buses: ScsiBuses, configs: readonly ScsiAdapterConfig
       adapter = new BusLogic(buses.pci, FIRST_SLOT + k, targets);
     } else {
       const nth = adapters.filter((a) => a.model === 'aha1542').length;
+      if (nth >= AHA_DEFAULTS.length && !cfg.isa) throw new RangeError(`AHA-1542 number ${nth + 1} needs its port, IRQ and DMA channel`);
       const isa = { ...(AHA_DEFAULTS[nth] ?? {}), ...cfg.isa };
+      for (const other of adapters) {
+        if (!(other.adapter instanceof Aha1542)) continue;
+        const o = other.adapter;
+        if (o.port === isa.port || o.irq === isa.irq || o.dmaChannel === isa.dma) {
+          throw new RangeError(`two AHA-1542s share a port, an IRQ or a DMA channel (${o.port.toString(16)}h/${o.irq}/${o.dmaChannel})`);
+        }
+      }
       adapter = new Aha1542(buses.io, buses.mem, buses.dma, (irq) => irqLine(buses.irqs, irq), targets.slice(0, 8), isa);
     }
     adapters.push({ model, adapter, targets });
