@@ -32,7 +32,7 @@
 
 import { defineState, type FieldSpec, type StateDesc } from '../../state/state.ts';
 import {
-  cdbLength, Direction, inLength, outLength, STATUS_CHECK_CONDITION, STATUS_GOOD, type DataBuffer, type ScsiResult, type ScsiTarget,
+  ArrayDataBuffer, cdbLength, Direction, inLength, outLength, STATUS_CHECK_CONDITION, STATUS_GOOD, type DataBuffer, type ScsiResult, type ScsiTarget,
 } from './scsi.ts';
 
 // Status register.
@@ -424,7 +424,7 @@ export abstract class MailboxAdapter {
     const len = c[3] === 0 ? 14 : c[3] === 1 ? 0 : c[3];
     if (len === 0) return true;
     const sense = new Uint8Array(len);
-    const r = target.execute(lun, Uint8Array.of(0x03, 0, 0, 0, Math.min(len, 255), 0), bufferView({ length: len, segments: [{ addr: -1, len }], local: sense }));
+    const r = target.execute(lun, Uint8Array.of(0x03, 0, 0, 0, Math.min(len, 255), 0), new ArrayDataBuffer(sense));
     if (r.status !== STATUS_GOOD) return false;
     const at = this.wide ? (c[36] | (c[37] << 8) | (c[38] << 16) | (c[39] << 24)) >>> 0 : addr + 18 + cdbLen;
     this.writeMem(at, sense.subarray(0, r.moved));
@@ -476,9 +476,7 @@ export abstract class MailboxAdapter {
 interface Segments {
   length: number;
   segments: { addr: number; len: number }[];
-  memory?: MailboxAdapter;
-  /** A buffer in the adapter itself (auto-sense). */
-  local?: Uint8Array;
+  memory: MailboxAdapter;
 }
 
 /** A DataBuffer over a list of memory segments, with a cursor for sequential access. */
@@ -498,13 +496,7 @@ function bufferView(b: Segments): DataBuffer {
   };
   return {
     length: b.length,
-    write(offset, src) {
-      if (b.local) { b.local.set(src, offset); return; }
-      walk(offset, src.length, (addr, at, n) => b.memory!.dmaWrite(addr, src, at, n));
-    },
-    read(offset, dst) {
-      if (b.local) { dst.set(b.local.subarray(offset, offset + dst.length)); return; }
-      walk(offset, dst.length, (addr, at, n) => b.memory!.dmaRead(addr, dst, at, n));
-    },
+    write(offset, src) { walk(offset, src.length, (addr, at, n) => b.memory.dmaWrite(addr, src, at, n)); },
+    read(offset, dst) { walk(offset, dst.length, (addr, at, n) => b.memory.dmaRead(addr, dst, at, n)); },
   };
 }
