@@ -135,6 +135,7 @@ export class PciBios {
       cmd |= (v & 1) ? 0x0001 : 0x0002;
     }
     if (f.classCode >>> 8 === 0x0300) cmd |= 0x0003; // VGA decodes its legacy ranges
+    if (f.classCode >>> 8 === 0x0100) cmd |= 0x0004; // a SCSI adapter masters the bus (its option ROM would enable it)
     if (f.vendor === 0x8086 && f.device === 0x7111) {
       this.pci.configWrite(0, devfn, 0x40, 0x80008000, 4); // IDE decode enable, both channels
       cmd |= 0x0005;

@@ -15,6 +15,7 @@ import { openDisk } from '../disk/ops.ts';
 import { openWithUndo, commitUndo, discardUndo, undoPathFor } from '../disk/undo.ts';
 import type { BootDevice } from '../bios/bios.ts';
 import type { BlockDevice } from '../disk/block-device.ts';
+import { MAX_SCSI_ADAPTERS, SCSI_ADAPTER_MODELS, type ScsiAdapterModel } from '../devices/scsi/index.ts';
 
 const USAGE = `usage: soulvm run [options]
 
@@ -27,9 +28,16 @@ Boot a PC with soulvm's BIOS; COM1 is this terminal. Ctrl-A x quits; so do SIGIN
   --hda FILE           hard disk (VHD of any type, or raw) as IDE primary master: drive C:, 80h
   --hdb FILE           hard disk as IDE primary slave; --hdd as secondary slave
   --cdrom FILE         ISO image in the CD-ROM drive (IDE secondary master)
+  --scsi FILE[,id=N][,adapter=K]
+                       a SCSI disk (or, for a .iso, a SCSI CD-ROM drive) at SCSI ID N (default:
+                       the next free one from 0; 7 is the adapter) on SCSI adapter K (0-3,
+                       default 0); repeat for more devices
+  --scsi-adapter MODEL the model of SCSI adapter 0, 1, ... in the order given (the last one given
+                       goes for the rest): buslogic (BusLogic BT-958 PCI, the default) or aha1542
   --boot ORDER         drives INT 19h tries, in order: a (floppy), c (hard disk), d (CD-ROM),
-                       e.g. "dc" (default: acd)
-  --undo               run every hard disk on an undo disk (DISK.vud next to DISK.vhd): the
+                       s (hard disk, the SCSI disks numbered before the IDE ones: boot from
+                       SCSI), e.g. "dc" (default: acd)
+  --undo               run every hard disk (IDE and SCSI) on an undo disk (DISK.vud next to DISK.vhd): the
                        VHDs stay untouched and the session's changes are thrown away at exit
   --commit             with --undo: merge the session's changes into the disks at exit
   --keep-undo          with --undo: keep the .vud files at exit (the next --undo run goes on with them)
@@ -48,6 +56,7 @@ const OPTIONS = {
   kernel: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' },
   fda: { type: 'string' }, hda: { type: 'string' }, hdb: { type: 'string' }, hdd: { type: 'string' },
   cdrom: { type: 'string' }, boot: { type: 'string' },
+  scsi: { type: 'string', multiple: true }, 'scsi-adapter': { type: 'string', multiple: true },
   undo: { type: 'boolean' }, commit: { type: 'boolean' }, 'keep-undo': { type: 'boolean' },
   memory: { type: 'string' }, clock: { type: 'string' }, 'no-reboot': { type: 'boolean' },
   'max-instructions': { type: 'string' }, bios: { type: 'string' }, 'post-codes': { type: 'boolean' },
@@ -89,7 +98,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 function runBios(v: Values): number {
-  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append'] as const) {
+  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append', 'scsi', 'scsi-adapter'] as const) {
     if (v[k] !== undefined) throw new UsageError(`--bios runs a raw ROM on the bare machine; --${k} does not apply`);
   }
   const rom = readInput(v.bios!, 'ROM image');
@@ -128,11 +137,13 @@ function pcConfig(v: Values, disks: AttachedDisks): PcConfig {
   const memoryMiB = positiveInt(v.memory, 'memory', 128);
   if (memoryMiB < 2 || memoryMiB > 3584) throw new UsageError(`--memory must be between 2 and 3584 MiB, got ${memoryMiB}`);
   let bootOrder: BootDevice[] | undefined;
+  let scsiFirst = false;
   if (v.boot !== undefined) {
-    if (!/^[acd]{1,3}$/.test(v.boot) || new Set(v.boot).size !== v.boot.length) {
-      throw new UsageError(`--boot takes the letters a (floppy), c (hard disk) and d (CD-ROM), each once, e.g. "dc"; got '${v.boot}'`);
+    if (!/^[acds]{1,4}$/.test(v.boot) || new Set(v.boot).size !== v.boot.length || (v.boot.includes('c') && v.boot.includes('s'))) {
+      throw new UsageError(`--boot takes the letters a (floppy), c or s (hard disk, s: SCSI first) and d (CD-ROM), each once, e.g. "dc"; got '${v.boot}'`);
     }
-    bootOrder = [...v.boot].map((ch) => BOOT_DEVICES[ch]);
+    scsiFirst = v.boot.includes('s');
+    bootOrder = [...v.boot].map((ch) => BOOT_DEVICES[ch === 's' ? 'c' : ch]);
   }
   const exists = (path: string, what: string) => {
     if (!existsSync(path)) throw new RunError(`${what} ${path}: no such file`);
@@ -147,20 +158,70 @@ function pcConfig(v: Values, disks: AttachedDisks): PcConfig {
     disks.undo.push(vud);
     return d;
   };
-  const config: PcConfig = { memoryMiB, clock, onReset: v['no-reboot'] ? 'stop' : 'reset', bootOrder };
+  const config: PcConfig = { memoryMiB, clock, onReset: v['no-reboot'] ? 'stop' : 'reset', bootOrder, scsiFirst };
   if (v.fda) { exists(v.fda, 'floppy image'); config.floppies = [keep(RawDisk.open(v.fda))]; }
   config.hardDisks = [v.hda, v.hdb, v.hdd].filter((p): p is string => p !== undefined).map(hardDisk);
   if (v.cdrom !== undefined) { exists(v.cdrom, 'CD image'); config.cdrom = keep(IsoImage.open(v.cdrom)); }
+  const scsi = scsiConfig(v.scsi ?? [], v['scsi-adapter'] ?? []);
+  if (scsi.length) {
+    config.scsi = scsi.map((a) => ({
+      model: a.model,
+      devices: a.devices.map(({ path, id }) => {
+        if (/\.iso$/i.test(path)) { exists(path, 'CD image'); return { id, cdrom: keep(IsoImage.open(path)) }; }
+        return { id, disk: hardDisk(path) };
+      }),
+    }));
+  }
   if (v.kernel !== undefined) {
     config.linux = {
       kernel: readInput(v.kernel, 'kernel'), kernelName: v.kernel,
       initrd: v.initrd !== undefined ? readInput(v.initrd, 'initrd') : undefined, initrdName: v.initrd,
       cmdline: v.append ?? '',
     };
-  } else if (!config.floppies && config.hardDisks.length === 0 && !config.cdrom) {
-    throw new UsageError('nothing to boot: give --kernel, --fda, --hda or --cdrom (or --bios for a raw ROM)');
+  } else if (!config.floppies && config.hardDisks.length === 0 && !config.cdrom && !config.scsi?.some((a) => a.devices.some((d) => d.disk))) {
+    throw new UsageError('nothing to boot: give --kernel, --fda, --hda, --scsi or --cdrom (or --bios for a raw ROM)');
   }
   return config;
+}
+
+/** --scsi FILE[,id=N][,adapter=K] and --scsi-adapter MODEL: the adapters, their models and devices. */
+export function scsiConfig(specs: readonly string[], models: readonly string[]): { model: ScsiAdapterModel; devices: { path: string; id: number }[] }[] {
+  for (const m of models) {
+    if (!(SCSI_ADAPTER_MODELS as readonly string[]).includes(m)) throw new UsageError(`--scsi-adapter must be ${SCSI_ADAPTER_MODELS.join(' or ')}, got '${m}'`);
+  }
+  const adapters: { model: ScsiAdapterModel; devices: { path: string; id: number }[] }[] = [];
+  const adapter = (k: number) => {
+    while (adapters.length <= k) {
+      const model = (models[adapters.length] ?? models[models.length - 1] ?? 'buslogic') as ScsiAdapterModel;
+      adapters.push({ model, devices: [] });
+    }
+    return adapters[k];
+  };
+  for (const spec of specs) {
+    const [path, ...opts] = spec.split(',');
+    if (!path) throw new UsageError(`--scsi needs a file: '${spec}'`);
+    let id: number | undefined, k = 0;
+    for (const o of opts) {
+      const m = /^(id|adapter)=(\d+)$/.exec(o);
+      if (!m) throw new UsageError(`--scsi ${spec}: unknown option '${o}' (id=N, adapter=K)`);
+      if (m[1] === 'id') id = Number(m[2]); else k = Number(m[2]);
+    }
+    if (k >= MAX_SCSI_ADAPTERS) throw new UsageError(`--scsi ${spec}: adapter must be 0-${MAX_SCSI_ADAPTERS - 1}`);
+    const a = adapter(k);
+    const taken = new Set(a.devices.map((d) => d.id));
+    if (id === undefined) { id = 0; while (taken.has(id) || id === 7) id++; }
+    if (id === 7 || id > 15) throw new UsageError(`--scsi ${spec}: SCSI ID ${id} is not free (0-6 and 8-15; 7 is the adapter)`);
+    if (taken.has(id)) throw new UsageError(`--scsi ${spec}: SCSI ID ${id} on adapter ${k} is taken`);
+    a.devices.push({ path, id });
+  }
+  // A --scsi-adapter without devices still puts the adapter in.
+  if (models.length) adapter(models.length - 1);
+  adapters.forEach((a, k) => {
+    const wide = a.devices.find((d) => d.id > 7);
+    if (a.model === 'aha1542' && wide) throw new UsageError(`--scsi ${wide.path}: adapter ${k} is an AHA-1542, with SCSI IDs 0-6`);
+  });
+  if (adapters.filter((a) => a.model === 'aha1542').length > 2) throw new UsageError('at most two AHA-1542 adapters (330h and 334h)');
+  return adapters;
 }
 
 async function runPc(v: Values): Promise<number> {
@@ -238,7 +299,7 @@ const IMAGES = join(dirname(fileURLToPath(import.meta.url)), '../../images');
 export async function startCommand(argv: string[]): Promise<number> {
   const v = parseOptions(argv);
   if (v.help) { process.stdout.write('usage: soulvm start [--memory MiB] [--clock host|deterministic]\n\nBoots the default Debian guest (images/out, built by images/build.sh when missing).\n'); return 0; }
-  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'bios', 'boot', 'append'] as const) {
+  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'bios', 'boot', 'append', 'scsi', 'scsi-adapter'] as const) {
     if (v[k] !== undefined) throw new UsageError(`start boots the default guest; use soulvm run for --${k}`);
   }
   const out = join(IMAGES, 'out');

@@ -28,6 +28,8 @@ import { createHash } from 'node:crypto';
 import { loadAll, saveAll, StateError, type Stateful } from '../state/state.ts';
 import { CpuState, fpuState } from '../state/cpu-state.ts';
 import { decodeVsv, encodeVsv, readVsvFile, writeFileAtomic, type VsvDisk, type VsvHeader } from '../state/vsv.ts';
+import { attachScsi, scsiBiosDisks, type ScsiAdapterConfig, type ScsiAdapterInfo } from '../devices/scsi/index.ts';
+import { Dma8237 } from '../devices/dma8237.ts';
 
 export interface PcConfig {
   /** RAM in MiB (default 128). */
@@ -44,6 +46,13 @@ export interface PcConfig {
   hardDisks?: BlockDevice[];
   /** The IDE CD-ROM drive (secondary master): a disc, or null for an empty drive. Absent: no drive. */
   cdrom?: BlockDevice | null;
+  /** SCSI host adapters (at most four) with their disks and CD-ROM drives. */
+  scsi?: ScsiAdapterConfig[];
+  /**
+   * INT 13h numbers the SCSI disks before the IDE ones, so that 80h, the boot disk, is the first
+   * SCSI disk ("boot from SCSI"). Without it they follow the IDE disks (at most four in all).
+   */
+  scsiFirst?: boolean;
   /** What INT 19h tries, in order (default: floppy, hard disk, then CD-ROM). */
   bootOrder?: BootDevice[];
   /** Direct kernel boot instead of the disk bootstrap. */
@@ -92,6 +101,10 @@ export class PcMachine {
   readonly pciBios: PciBios;
   readonly platform: Platform;
   readonly linux: LinuxLoader | null;
+  /** The SCSI host adapters and their targets, with their saved-state sections. */
+  readonly scsi: { adapters: ScsiAdapterInfo[]; statefuls: Stateful[]; reset(): void };
+  /** The two 8237 DMA controllers. */
+  readonly dma: Dma8237;
   /** Everything written to COM1 since the machine was created. */
   serialOutput = '';
   private stopRequested = false;
@@ -139,12 +152,17 @@ export class PcMachine {
       onPowerOff: () => { this.powerOffRequested = true; this.cpu.requestStop(); },
       onReset: () => { this.resetRequested = true; this.cpu.requestStop(); },
     });
+    this.dma = new Dma8237(this.io, this.mem);
+    this.scsi = attachScsi({ pci: this.chipset.pci, io: this.io, mem: this.mem, dma: this.dma, irqs: this.pic }, config.scsi ?? []);
     this.pciBios = new PciBios(this.chipset.pci, this.io, this.mem);
     this.pciBios.install(this.cpu);
 
     this.linux = config.linux ? new LinuxLoader(this.mem, config.linux) : null;
     this.bios = new Bios(this.cpu, {
-      floppies: config.floppies, hardDisks: ideHardDisks(this.chipset.ide),
+      floppies: config.floppies,
+      hardDisks: config.scsiFirst
+        ? [...scsiBiosDisks(this.scsi.adapters), ...ideHardDisks(this.chipset.ide)]
+        : [...ideHardDisks(this.chipset.ide), ...scsiBiosDisks(this.scsi.adapters)],
       cdrom: ideCdromBoot(this.chipset.ide), pciBios: this.pciBios,
       bootOrder: config.bootOrder,
       cpuMhz: Math.round(this.clock.tscHz / 1e6),
@@ -158,7 +176,7 @@ export class PcMachine {
     this.statefuls = [
       this.clock, new CpuState(this.cpu), fpuState(fpu), this.pic, this.pit,
       this.platform.rtc, this.platform.i8042, this.platform.port92, ...this.platform.uarts, this.platform.vga,
-      ...this.chipset.statefuls, this.bios,
+      ...this.chipset.statefuls, this.dma, ...this.scsi.statefuls, this.bios,
     ];
   }
 
@@ -185,6 +203,7 @@ export class PcMachine {
       ['fda', c.floppies?.[0]], ['fdb', c.floppies?.[1]],
       ['hda', c.hardDisks?.[0]], ['hdb', c.hardDisks?.[1]], ['hdd', c.hardDisks?.[2]], ['cdrom', c.cdrom],
     ];
+    (c.scsi ?? []).forEach((a, k) => a.devices.forEach((d) => slots.push([`scsi${k}:${d.id}`, d.disk ?? d.cdrom])));
     return slots.filter((e): e is [string, BlockDevice] => !!e[1])
       .map(([slot, d]) => ({ slot, sectors: d.sectorCount, sectorSize: d.sectorSize, readOnly: d.readOnly }));
   }
@@ -242,11 +261,14 @@ export class PcMachine {
     this.pit.reset();
     this.platform.reset();
     this.chipset.reset();
+    this.dma.reset();
+    this.scsi.reset();
   }
 
   /** Every disk and disc attached to the machine. */
   get blockDevices(): BlockDevice[] {
-    const all = [...(this.config.floppies ?? []), ...(this.config.hardDisks ?? []), this.config.cdrom ?? null];
+    const scsi = (this.config.scsi ?? []).flatMap((a) => a.devices.map((d) => d.disk ?? d.cdrom ?? null));
+    const all = [...(this.config.floppies ?? []), ...(this.config.hardDisks ?? []), this.config.cdrom ?? null, ...scsi];
     return all.filter((d): d is BlockDevice => d !== null && d !== undefined);
   }
 

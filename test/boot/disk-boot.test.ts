@@ -13,25 +13,12 @@ import { PcMachine } from '../../src/machine/pc.ts';
 import { VhdDisk, createVhd, openWithUndo, commitUndo, discardUndo, undoPathFor } from '../../src/disk/index.ts';
 import type { BlockDevice } from '../../src/disk/block-device.ts';
 import { diskImages } from './guest.ts';
-import { bootToShell, dmaCounter, reportGuestOnFailure, sh } from './shell.ts';
+import { awkPattern, bootToShell, dmaCounter, pattern, reportGuestOnFailure, sh } from './shell.ts';
 import { readVhd, sameBytes } from '../disk/helpers.ts';
 
 const MiB = 1 << 20;
 reportGuestOnFailure();
 const rtcStart = new Date('2026-01-01T00:00:00Z');
-
-/** What the guest's awk writes: 64-byte lines "<tag>-<10-digit line number>-<filler>\n". */
-function pattern(tag: string, bytes: number): Uint8Array {
-  const lines: string[] = [];
-  for (let i = 0; i < bytes / 64; i++) {
-    const head = `${tag}-${String(i).padStart(10, '0')}-`;
-    lines.push(head + 'x'.repeat(63 - head.length) + '\n');
-  }
-  return new TextEncoder().encode(lines.join(''));
-}
-/** The guest command that writes pattern(tag, bytes) to a file. */
-const awkPattern = (tag: string, bytes: number, file: string) =>
-  `awk 'BEGIN { for (i = 0; i < ${bytes / 64}; i++) printf "${tag}-%010d-${'x'.repeat(63 - tag.length - 12)}\\n", i }' > ${file}`;
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 

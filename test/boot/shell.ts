@@ -47,3 +47,16 @@ export function reportGuestOnFailure(): void {
     onTestFailed(() => { console.error(`guest images built from:\n${guestVersions()}`); });
   });
 }
+
+/** What the guest's awk writes: 64-byte lines "<tag>-<10-digit line number>-<filler>\n". */
+export function pattern(tag: string, bytes: number): Uint8Array {
+  const lines: string[] = [];
+  for (let i = 0; i < bytes / 64; i++) {
+    const head = `${tag}-${String(i).padStart(10, '0')}-`;
+    lines.push(head + 'x'.repeat(63 - head.length) + '\n');
+  }
+  return new TextEncoder().encode(lines.join(''));
+}
+/** The guest command that writes pattern(tag, bytes) to a file. */
+export const awkPattern = (tag: string, bytes: number, file: string) =>
+  `awk 'BEGIN { for (i = 0; i < ${bytes / 64}; i++) printf "${tag}-%010d-${'x'.repeat(63 - tag.length - 12)}\\n", i }' > ${file}`;

@@ -11,6 +11,10 @@
 import type { BlockDevice } from '../../disk/block-device.ts';
 import { defineState } from '../../state/state.ts';
 import { IdeDevice, Pio, ST_BSY, ST_DRDY, ST_DRQ, ST_DSC } from './ide-device.ts';
+import {
+  capabilitiesPage, getConfiguration, getEventStatus, mechanismStatus, readDiscInformation, readToc, type DriveState,
+} from '../scsi/mmc.ts';
+import { get32, put16, put32, putAscii, type Sense } from '../scsi/scsi.ts';
 
 export const CD_SECTOR = 2048;
 const BUFFER_SECTORS = 32;
@@ -283,17 +287,13 @@ export class AtapiCdrom extends IdeDevice {
       case 0xbe: return this.readCd();
       case 0x2b: return this.ok(); // SEEK
       case 0xbb: return this.ok(); // SET CD SPEED
-      case 0x43: return this.readToc();
+      case 0x43: return this.built(readToc(c, b, this.media!.sectorCount), (c[7] << 8) | c[8]);
       case 0x1a: return this.modeSense(false);
       case 0x5a: return this.modeSense(true);
-      case 0x46: return this.getConfiguration();
+      case 0x46: return this.built(getConfiguration(c, b, this.driveState, 2 /* ATAPI */), (c[7] << 8) | c[8]);
       case 0x4a: return this.getEventStatus();
-      case 0xbd: { // MECHANISM STATUS: no changer, idle, no slots
-        b[1] = this.media ? 0 : 0x10; // door open when empty (a tray drive)
-        b[5] = 1;                     // one slot: the tray
-        return this.reply(8, (c[8] << 8) | c[9]);
-      }
-      case 0x51: return this.readDiscInformation();
+      case 0xbd: return this.reply(mechanismStatus(b, this.driveState), (c[8] << 8) | c[9]);
+      case 0x51: return this.built(readDiscInformation(c, b), (c[7] << 8) | c[8]);
       default:
         return this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
     }
@@ -355,38 +355,13 @@ export class AtapiCdrom extends IdeDevice {
     this.read(get32(c, 2), count);
   }
 
-  private readToc(): void {
-    const c = this.cdb, msf = (c[1] & 2) !== 0, format = c[9] >>> 6 || (c[2] & 0x0f), start = c[6];
-    const allocation = (c[7] << 8) | c[8], b = this.buf, leadOut = this.media!.sectorCount;
-    let n: number;
-    if (format === 0) {
-      if (start > 1 && start !== 0xaa) return this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD);
-      b[2] = 1; b[3] = 1; n = 4;
-      if (start <= 1) { n = this.tocEntry(b, n, 1, 0, msf); }
-      n = this.tocEntry(b, n, 0xaa, leadOut, msf);
-    } else if (format === 1) { // multi-session information: one session starting at track 1
-      b[2] = 1; b[3] = 1;
-      n = this.tocEntry(b, 4, 1, 0, msf);
-    } else if (format === 2) { // raw TOC: points A0, A1, A2 and track 1, MSF always
-      b[2] = 1; b[3] = 1; n = 4;
-      for (const [point, m, s, f] of [[0xa0, 1, 0, 0], [0xa1, 1, 0, 0], [0xa2, ...toMsf(leadOut)], [1, ...toMsf(0)]]) {
-        b[n] = 1; b[n + 1] = 0x14; b[n + 3] = point; b[n + 8] = m; b[n + 9] = s; b[n + 10] = f;
-        n += 11;
-      }
-    } else {
-      return this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD);
-    }
-    b[0] = (n - 2) >>> 8; b[1] = (n - 2) & 0xff;
-    this.reply(n, allocation);
+  /** Send a reply built by src/devices/scsi/mmc.ts, or report its sense. */
+  private built(r: number | Sense, allocation: number): void {
+    if (typeof r === 'number') this.reply(r, allocation);
+    else this.checkCondition(r[0], r[1], r[2]);
   }
 
-  private tocEntry(b: Uint8Array, n: number, track: number, lba: number, msf: boolean): number {
-    b[n + 1] = 0x14; // ADR 1, data track
-    b[n + 2] = track;
-    if (msf) { const [m, s, f] = toMsf(lba); b[n + 5] = m; b[n + 6] = s; b[n + 7] = f; }
-    else put32(b, n + 4, lba);
-    return n + 8;
-  }
+  private get driveState(): DriveState { return { blocks: this.media?.sectorCount, locked: this.locked }; }
 
   private modeSense(ten: boolean): void {
     const c = this.cdb, pc = c[2] >>> 6, page = c[2] & 0x3f, b = this.buf;
@@ -398,81 +373,19 @@ export class AtapiCdrom extends IdeDevice {
       b.set([0x01, 0x06, changeable ? 0 : 0x00, changeable ? 0 : 0x05, 0, 0, 0, 0], n);
       n += 8;
     }
-    if (page === 0x2a || page === 0x3f) { // CD capabilities and mechanical status
-      const p = n;
-      b[p] = 0x2a; b[p + 1] = 0x14;
-      if (!changeable) {
-        b[p + 2] = 0x00;                    // reads CD-ROM only
-        b[p + 4] = 0x71;                    // audio play, multi-session, mode 2 form 1/2
-        b[p + 5] = 0x60;                    // C2 pointers no; ISRC, UPC
-        b[p + 6] = 0x29 | (this.locked ? 0x02 : 0); // tray, eject, lock supported (+ locked)
-        put16(b, p + 8, 706);               // maximum speed 4x (KB/s)
-        put16(b, p + 10, 2);                // volume levels
-        put16(b, p + 12, 512);              // buffer KB
-        put16(b, p + 14, 706);              // current speed
-      }
-      n += 22;
-    }
+    if (page === 0x2a || page === 0x3f) n = capabilitiesPage(b, n, this.driveState, changeable);
     if (n === (ten ? 8 : 4)) return this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD);
     const mediumType = this.media ? 0x01 : 0x70; // 120 mm data disc, or door closed/no disc
     if (ten) { put16(b, 0, n - 2); b[2] = mediumType; } else { b[0] = n - 1; b[1] = mediumType; }
     this.reply(n, allocation);
   }
 
-  private getConfiguration(): void {
-    const c = this.cdb, rt = c[1] & 3, from = (c[2] << 8) | c[3], allocation = (c[7] << 8) | c[8];
-    const b = this.buf, has = this.media !== undefined;
-    const features: [number, boolean, number[]][] = [
-      [0x0000, true, [0x00, 0x08, has ? 1 : 0, 0]],                 // profile list: CD-ROM
-      [0x0001, true, [0, 0, 0, 2, 0, 0, 0, 0]],                     // core: ATAPI
-      [0x0003, true, [0x29 | (this.locked ? 2 : 0), 0, 0, 0]],       // removable medium: tray
-      [0x0010, has, [0, 0, 0x08, 0x00, 0x00, 0x01, 0x00, 0x00]],   // random readable, 2048 bytes
-      [0x001e, has, [0, 0, 0, 0]],                                  // CD read
-    ];
-    const versions: Record<number, number> = { 0x0001: 1, 0x001e: 2 };
-    let n = 8;
-    for (const [code, current, data] of features) {
-      if (rt === 2 ? code !== from : code < from || (rt === 1 && !current)) continue;
-      put16(b, n, code);
-      b[n + 2] = ((versions[code] ?? 0) << 2) | (code <= 3 ? 2 : 0) | (current ? 1 : 0);
-      b[n + 3] = data.length;
-      b.set(data, n + 4);
-      n += 4 + data.length;
-    }
-    put32(b, 0, n - 4);
-    put16(b, 6, has ? 0x0008 : 0);
-    this.reply(n, allocation);
-  }
-
   private getEventStatus(): void {
-    const c = this.cdb, allocation = (c[7] << 8) | c[8], b = this.buf;
-    if (!(c[1] & 1)) return this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD); // only polling
-    b[3] = 0x10; // supported classes: media
-    if (c[4] & 0x10) {
-      put16(b, 0, 4); // length of the event descriptor after the 4-byte header
-      b[2] = 0x04;
-      b[4] = this.mediaEvent;
-      b[5] = this.media ? 0x02 : 0x00; // media present
-      this.mediaEvent = 0;
-      return this.reply(8, allocation);
-    }
-    put16(b, 0, 0);
-    b[2] = 0x80; // no event available
-    this.reply(4, allocation);
-  }
-
-  private readDiscInformation(): void {
-    const c = this.cdb, allocation = (c[7] << 8) | c[8], b = this.buf;
-    if (c[1] & 7) return this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD);
-    put16(b, 0, 32);
-    b[2] = 0x0e;  // complete disc, complete last session
-    b[3] = 1;     // first track
-    b[4] = 1;     // sessions
-    b[5] = 1; b[6] = 1; // first and last track of the last session
-    b[7] = 0x20;  // unrestricted use
-    b[8] = 0x00;  // CD-DA or CD-ROM
-    put32(b, 16, 0xffffffff); put32(b, 20, 0xffffffff); // lead-in and last lead-out: not applicable
-    this.reply(34, allocation);
+    const r = getEventStatus(this.cdb, this.buf, this.driveState, this.mediaEvent);
+    if (Array.isArray(r)) return this.built(r as Sense, 0);
+    const { length, reported } = r as { length: number; reported: boolean };
+    if (reported) this.mediaEvent = 0;
+    this.reply(length, (this.cdb[7] << 8) | this.cdb[8]);
   }
 
   identifyWords(): Uint16Array {
@@ -497,16 +410,4 @@ export class AtapiCdrom extends IdeDevice {
   }
 }
 
-function get32(b: Uint8Array, o: number): number { return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0; }
-function put32(b: Uint8Array, o: number, v: number): void { b[o] = v >>> 24; b[o + 1] = v >>> 16; b[o + 2] = v >>> 8; b[o + 3] = v; }
-function put16(b: Uint8Array, o: number, v: number): void { b[o] = v >>> 8; b[o + 1] = v; }
-function putAscii(b: Uint8Array, o: number, len: number, s: string): void {
-  const t = s.padEnd(len, ' ');
-  for (let i = 0; i < len; i++) b[o + i] = t.charCodeAt(i) & 0x7f;
-}
-
-/** Minutes, seconds, frames of logical block `lba` (the first block is at 00:02:00). */
-export function toMsf(lba: number): [number, number, number] {
-  const f = lba + 150;
-  return [Math.floor(f / 4500), Math.floor(f / 75) % 60, f % 75];
-}
+export { toMsf } from '../scsi/mmc.ts';
