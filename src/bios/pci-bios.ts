@@ -55,7 +55,6 @@ export interface PirqRoute { slot: number; pin: number; pirq: number }
 interface BarRequest { devfn: number; reg: number; io: boolean; size: number; is64: boolean }
 
 export class PciBios {
-  private routerDevfn = -1;
 
   constructor(readonly pci: PciBus, private readonly io: IoBus, private readonly mem: MemoryBus) {}
 
@@ -64,9 +63,9 @@ export class PciBios {
   /** Configure the bus as the BIOS leaves it for the OS, and publish the tables. Call once in POST. */
   post(): void {
     const fns = this.functions();
-    this.routerDevfn = fns.find((f) => f.vendor === 0x8086 && f.device === 0x7110)?.devfn ?? -1;
-    if (this.routerDevfn >= 0) {
-      PIRQ_IRQS.forEach((irq, i) => this.write8(this.routerDevfn, 0x60 + i, irq));
+    const router = this.router;
+    if (router >= 0) {
+      PIRQ_IRQS.forEach((irq, i) => this.write8(router, 0x60 + i, irq));
       for (const irq of new Set(PIRQ_IRQS)) this.setLevelTriggered(irq);
     }
     this.placeBars(fns);
@@ -153,8 +152,9 @@ export class PciBios {
 
   /** The ISA IRQ pin `pin` (0-3) of slot `slot` reaches through the PIRQ router, or 0xFF. */
   irqFor(slot: number, pin: number): number {
-    if (this.routerDevfn < 0) return 0xff;
-    const v = this.pci.configRead(0, this.routerDevfn, 0x60 + pirqForPin(slot, pin), 1);
+    const router = this.router;
+    if (router < 0) return 0xff;
+    const v = this.pci.configRead(0, router, 0x60 + pirqForPin(slot, pin), 1);
     return v & 0x80 ? 0xff : v & 0x0f;
   }
 
@@ -167,8 +167,13 @@ export class PciBios {
 
   // ---- tables ----
 
-  /** The device/function of the PIRQ router (the PIIX4's ISA bridge), or -1 before POST found it. */
-  get router(): number { return this.routerDevfn; }
+  /**
+   * The device/function of the PIRQ router (the PIIX4's ISA bridge), or -1. Found on the bus
+   * each time, so that the PCI BIOS keeps no state of its own (nothing to save or restore).
+   */
+  get router(): number {
+    return this.functions().find((f) => f.vendor === 0x8086 && f.device === 0x7110)?.devfn ?? -1;
+  }
 
   /** Every slot's four pins and the PIRQ line each drives: the one routing that $PIR and ACPI's _PRT describe. */
   routes(fns: PciFunction[] = this.functions()): PirqRoute[] {
@@ -186,7 +191,7 @@ export class PciBios {
     put16(t, 4, 0x0100);
     put16(t, 6, size);
     t[8] = 0;
-    t[9] = Math.max(this.routerDevfn, 0);
+    t[9] = Math.max(this.router, 0);
     put16(t, 10, 0);                    // no IRQs reserved for PCI alone
     put16(t, 12, 0x8086); put16(t, 14, 0x7110); // a PIIX4-compatible router
     slots.forEach((slot, i) => {
@@ -329,8 +334,9 @@ export class PciBios {
   /** 0Fh: route the PIRQ that pin CL (0Ah-0Dh) of device BH:BL uses to IRQ CH. */
   private setIrq(r: Int32Array, status: (s: number) => void): void {
     const pin = (r[Reg.ECX] & 0xff) - 0x0a, irq = (r[Reg.ECX] >>> 8) & 0xff, devfn = r[Reg.EBX] & 0xff;
-    if (pin < 0 || pin > 3 || irq > 15 || !((ROUTABLE_IRQS >>> irq) & 1) || this.routerDevfn < 0) { status(SET_FAILED); return; }
-    this.write8(this.routerDevfn, 0x60 + pirqForPin(devfn >>> 3, pin), irq);
+    const router = this.router;
+    if (pin < 0 || pin > 3 || irq > 15 || !((ROUTABLE_IRQS >>> irq) & 1) || router < 0) { status(SET_FAILED); return; }
+    this.write8(router, 0x60 + pirqForPin(devfn >>> 3, pin), irq);
     this.setLevelTriggered(irq);
     status(SUCCESSFUL);
   }

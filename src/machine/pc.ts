@@ -214,6 +214,11 @@ export class PcMachine {
    */
   saveState(): Uint8Array {
     this.flush();
+    // The TLB is not saved, so the machine that goes on must drop it too: a guest that changed
+    // a page table without INVLPG (Linux clearing accessed bits) would otherwise see the old
+    // translation here and the new one in the restored machine. Dropping TLB entries at any
+    // moment is what the architecture allows.
+    this.cpu.flushTlb(true);
     const config = this.stateConfig();
     const header: VsvHeader = {
       soulvm: '0.1.0', savedAt: new Date().toISOString(), config,
