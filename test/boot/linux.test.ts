@@ -8,12 +8,18 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { PcMachine } from '../../src/machine/pc.ts';
 import { defaultGuest, GUEST_READY } from './guest.ts';
 import { PROMPT, reportGuestOnFailure, sh } from './shell.ts';
+import { expectExactResumeInAnotherProcess } from './resume.ts';
 
 reportGuestOnFailure();
+// The same machine in this process and, for the saved-state checks, in another one.
+const MACHINE = `(() => {
+  const guest = defaultGuest();
+  guest.cmdline = guest.cmdline + ' cryptomgr.notests'; // 3 G instructions of RSA that test nothing of ours
+  return new PcMachine({ linux: guest, clock: 'deterministic', onReset: 'stop', rtcStart: new Date('2026-01-01T00:00:00Z') });
+})()`;
 let m: PcMachine;
 beforeAll(() => {
   const guest = defaultGuest();
-  // The crypto self-tests are 3 G instructions of RSA that test nothing of ours.
   guest.cmdline = `${guest.cmdline} cryptomgr.notests`;
   m = new PcMachine({ linux: guest, clock: 'deterministic', onReset: 'stop', rtcStart: new Date('2026-01-01T00:00:00Z') });
 });
@@ -21,6 +27,10 @@ beforeAll(() => {
 describe('Debian guest', () => {
   // About 3e9 instructions (a third of them the kernel decompressing itself): minutes, not seconds.
   it('boots the kernel to init without CPU, timer or firmware complaints', { timeout: 1_500_000 }, async () => {
+    // Mid-boot, with COM1 output, the PIT, the RTC and the ACPI timer in flight: a saved state
+    // resumed in another process runs on exactly as this one does.
+    expect((await m.run({ until: 'ACPI: Interpreter enabled', maxInstructions: 20e9 })).stop).toBe('found');
+    await expectExactResumeInAnotherProcess(m, MACHINE, 50e6);
     const r = await m.run({ until: 'Run /init as init process', maxInstructions: 20e9, timeoutMs: 1_400_000 });
     const log = m.serialOutput;
     expect(r.stop, log.slice(-2000)).toBe('found');
@@ -58,6 +68,11 @@ describe('Debian guest', () => {
     expect(ready.stop, m.serialOutput.slice(-2000)).toBe('found');
     expect((await m.run({ until: PROMPT, maxInstructions: 1e9 })).stop).toBe('found');
     expect((await sh(m, 'echo soulvm-$((6*7)) $(uname -m)'))).toMatch(/soulvm-42 i686/);
+    // At the shell, with a command typed on COM1 and its output in flight: resumed elsewhere, the same.
+    await expectExactResumeInAnotherProcess(m, MACHINE, 30e6, 'ls /proc > /dev/null; echo resumed-$((40+2))\n');
+    expect(m.serialOutput).toMatch(/resumed-42/);
+    const sinceEcho = () => m.serialOutput.slice(m.serialOutput.lastIndexOf('resumed-42'));
+    if (!sinceEcho().includes(PROMPT)) expect((await m.run({ until: PROMPT, maxInstructions: 1e9 })).stop).toBe('found');
   });
 
   it('keeps the TSC through 30 s of the clocksource watchdog at the shell, busy and idle', { timeout: 900_000 }, async () => {
