@@ -23,7 +23,8 @@ import { attachPlatform, type Platform } from './platform.ts';
 import { Chipset } from '../devices/pci/chipset.ts';
 import { PciBios } from '../bios/pci-bios.ts';
 import { ideCdromBoot, ideHardDisks } from '../bios/ata-bios.ts';
-import type { CharBackend } from '../devices/char-backend.ts';
+import { NullBackend, type CharBackend } from '../devices/char-backend.ts';
+import { openCharBackend, type HostBackendOptions } from '../devices/char-host.ts';
 
 export interface PcConfig {
   /** RAM in MiB (default 128). */
@@ -48,6 +49,13 @@ export interface PcConfig {
   rtcStart?: Date;
   /** What a guest-initiated reset or triple fault does: restart the machine (default) or end the run. */
   onReset?: 'reset' | 'stop';
+  /**
+   * Where COM1–COM4 lead (index 0 is COM1): backends, e.g. from `openCharBackend('unix:/run/x/com2,server')`.
+   * COM1 without one is the machine's own line (`serialOutput`, `sendSerial`, `onSerialOutput`);
+   * with one, COM1's output still collects in `serialOutput` and `sendSerial` still types into
+   * it. Ports without one lead nowhere. The machine closes backends it replaces, not these.
+   */
+  serial?: (CharBackend | null | undefined)[];
   /** Bytes the guest writes to COM1 (in addition to `serialOutput`). */
   onSerialOutput?: (byte: number) => void;
   /** Bytes the guest writes to the 0xE9 debug console. */
@@ -96,6 +104,8 @@ export class PcMachine {
   private powerOffRequested = false;
   private searchFrom = 0;
   private serialReceiver: ((bytes: Uint8Array) => void) | null = null;
+  /** What each COM port leads to now (COM1's as given, before the machine's tap). */
+  private readonly serialBackends: (CharBackend | null)[];
 
   constructor(readonly config: PcConfig = {}) {
     this.mem = new MemoryBus((config.memoryMiB ?? 128) << 20);
@@ -116,12 +126,9 @@ export class PcMachine {
     attachFpu(this.cpu, (asserted) => this.pic.setIrq(13, asserted));
     this.io.map(0xf0, 0xf0, { write8: () => this.pic.setIrq(13, false) });
     this.pit = new Pit(this.io, irqLine(this.pic, 0), this.scheduler);
-    const com1: CharBackend = {
-      write: (b) => { this.serialOutput += String.fromCharCode(b); config.onSerialOutput?.(b); },
-      onReceive: (cb) => { this.serialReceiver = cb; },
-    };
+    this.serialBackends = [0, 1, 2, 3].map((i) => config.serial?.[i] ?? null);
     this.platform = attachPlatform(this, {
-      com1,
+      serial: [this.com1Tap(this.serialBackends[0]), ...this.serialBackends.slice(1)],
       onDebugConsole: config.onDebugConsole,
       rtcStart: config.rtcStart,
       onResetRequest: () => { this.resetRequested = true; this.cpu.requestStop(); },
@@ -149,6 +156,47 @@ export class PcMachine {
       onBootFailure: () => { this.bootFailed = true; this.cpu.requestStop(); },
     });
     this.bios.install();
+  }
+
+  /**
+   * COM1 as the UART sees it: output is recorded in `serialOutput` (and `onSerialOutput`)
+   * before it goes to the backend; input comes from the backend and from `sendSerial`.
+   */
+  private com1Tap(inner: CharBackend | null): CharBackend {
+    const b: CharBackend = inner ?? new NullBackend();
+    return {
+      write: (byte) => { this.serialOutput += String.fromCharCode(byte); this.config.onSerialOutput?.(byte); b.write(byte); },
+      onReceive: (cb) => { this.serialReceiver = cb; b.onReceive(cb); },
+      writable: b.writable && (() => b.writable!()),
+      connected: b.connected && (() => b.connected!()),
+      onStatus: b.onStatus && ((cb) => b.onStatus!(cb)),
+      pauseInput: b.pauseInput && (() => b.pauseInput!()),
+      resumeInput: b.resumeInput && (() => b.resumeInput!()),
+    };
+  }
+
+  /** What COM`port + 1` leads to (null: nothing, or for COM1 the machine's own line). */
+  serialBackend(port: number): CharBackend | null { return this.serialBackends[port] ?? null; }
+
+  /**
+   * Attach COM`port + 1` (0–3) to another backend while the machine runs: a backend object,
+   * a spec as the command line takes it (`unix:PATH,server`, `tcp::4555,server`, ...), or null
+   * to detach it. The backend it replaces is closed. The guest sees carrier follow the new
+   * backend. Bad specs reject with a one-line CharBackendError and leave the port as it was.
+   */
+  async attachSerial(port: number, backend: CharBackend | string | null, opts: HostBackendOptions = {}): Promise<CharBackend | null> {
+    if (!Number.isInteger(port) || port < 0 || port > 3) throw new RangeError(`COM${port + 1}: there are COM1 to COM4`);
+    const next = typeof backend === 'string' ? await openCharBackend(backend, { name: `COM${port + 1}`, ...opts }) : backend;
+    const old = this.serialBackends[port];
+    this.serialBackends[port] = next;
+    this.platform.uarts[port].setBackend(port === 0 ? this.com1Tap(next) : next ?? new NullBackend());
+    if (old && old !== next) await old.close?.();
+    return next;
+  }
+
+  /** Close every serial backend (sockets, FIFOs, files); the ports lead nowhere afterwards. */
+  async closeSerial(): Promise<void> {
+    for (let i = 0; i < 4; i++) if (this.serialBackends[i]) await this.attachSerial(i, null);
   }
 
   /** Feed bytes to COM1 as if typed on the serial line. */
