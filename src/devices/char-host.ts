@@ -33,6 +33,8 @@ export const OUT_LIMIT = 64 * 1024;
 export const MAX_UNIX_PATH = 107;
 /** A client-mode backend retries its connection this often. */
 const RECONNECT_MS = 1000;
+/** A second peer waits this long for the first to go before it is refused. */
+const SECOND_PEER_GRACE_MS = 500;
 
 export interface HostBackendOptions {
   /** The port's name in messages (e.g. "COM2"). */
@@ -229,9 +231,23 @@ export class SocketBackend implements HostBackend {
       this.log(`${this.name}: peer disconnected from ${this.where}; carrier down`);
       this.status?.();
       if (!this.server) this.scheduleReconnect();
+      const next = this.waiting;
+      if (next && !next.destroyed) {
+        this.waiting = null;
+        this.log(`${this.name}: peer connected on ${this.where}; carrier up`);
+        this.adopt(next);
+        next.resume();
+      }
     });
     if (this.inputPaused) sock.pause();
     this.status?.();
+  }
+
+  private waiting: net.Socket | null = null;
+
+  private refuse(sock: net.Socket): void {
+    this.log(`${this.name}: refused a second connection on ${this.where} (one peer at a time)`);
+    sock.destroy();
   }
 
   private attachServer(server: net.Server): void {
@@ -239,8 +255,14 @@ export class SocketBackend implements HostBackend {
     server.on('connection', (sock) => {
       if (this.closed) { sock.destroy(); return; }
       if (this.sock) {
-        this.log(`${this.name}: refused a second connection on ${this.where} (one peer at a time)`);
-        sock.destroy();
+        // A peer that reconnects at once may be accepted before its old connection's end is
+        // seen: let the newcomer wait a moment, and refuse it only if the old one stays.
+        if (this.waiting) { this.refuse(sock); return; }
+        this.waiting = sock;
+        sock.pause();
+        const t = setTimeout(() => { if (this.waiting === sock) { this.waiting = null; this.refuse(sock); } }, SECOND_PEER_GRACE_MS);
+        t.unref();
+        sock.once('close', () => { if (this.waiting === sock) { this.waiting = null; clearTimeout(t); } });
         return;
       }
       this.log(`${this.name}: peer connected on ${this.where}; carrier up`);
@@ -336,6 +358,7 @@ export class SocketBackend implements HostBackend {
     this.out.flush();
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
+    this.waiting?.destroy();
     const sock = this.sock;
     this.sock = null;
     if (sock) await new Promise<void>(r => { sock.once('close', () => r()); sock.end(); setTimeout(() => { sock.destroy(); }, 200).unref(); });
