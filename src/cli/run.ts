@@ -17,6 +17,7 @@ import type { BootDevice } from '../bios/bios.ts';
 import type { BlockDevice } from '../disk/block-device.ts';
 import type { CharBackend } from '../devices/char-backend.ts';
 import { openCharBackend, type HostBackend } from '../devices/char-host.ts';
+import { GdbStub } from '../debug/gdb-stub.ts';
 
 const USAGE = `usage: soulvm run [options]
 
@@ -54,6 +55,10 @@ Boot a PC with soulvm's BIOS; COM1 is this terminal. Ctrl-A x quits; so do SIGIN
                          null                  nothing attached
                        A peer may disconnect and reconnect at any time: the guest sees carrier
                        (DCD/DSR) drop and return. Nothing is dropped when a side is slow.
+  --gdb tcp:PORT       a GDB remote stub for the emulated CPU on 127.0.0.1:PORT (tcp:HOST:PORT
+                       for another address), or --gdb unix:PATH (0600): gdb's target remote
+  --gdb-wait           with --gdb: hold the machine at its first instruction until gdb
+                       connects and continues
 
 Raw ROM test mode (the bare machine: port E9h console, exit through port F4h):
   --bios FILE          a ROM image (multiple of 4 KiB, at most 1 MiB) mapped below 1 MiB and 4 GiB
@@ -70,6 +75,7 @@ const OPTIONS = {
   'max-instructions': { type: 'string' }, bios: { type: 'string' }, 'post-codes': { type: 'boolean' },
   'reset-on-triple-fault': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   com1: { type: 'string' }, com2: { type: 'string' }, com3: { type: 'string' }, com4: { type: 'string' },
+  gdb: { type: 'string' }, 'gdb-wait': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseOptions>;
@@ -107,7 +113,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 function runBios(v: Values): number {
-  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append', 'com1', 'com2', 'com3', 'com4'] as const) {
+  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append', 'com1', 'com2', 'com3', 'com4', 'gdb'] as const) {
     if (v[k] !== undefined) throw new UsageError(`--bios runs a raw ROM on the bare machine; --${k} does not apply`);
   }
   const rom = readInput(v.bios!, 'ROM image');
@@ -200,7 +206,9 @@ async function runPc(v: Values): Promise<number> {
     // saying where it listens.
     for (const [i, spec] of specs.entries()) if (spec !== 'stdio') serial[i] = await openCharBackend(spec, { name: `COM${i + 1}` });
     for (const vud of disks.undo) process.stderr.write(`soulvm: writing changes to the undo disk ${vud}\n`);
-    status = await boot(config, specs.indexOf('stdio'), serial, positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER));
+    if (v['gdb-wait'] && v.gdb === undefined) throw new UsageError('--gdb-wait goes with --gdb');
+    const gdb = v.gdb === undefined ? undefined : { listen: v.gdb, wait: !!v['gdb-wait'] };
+    status = await boot(config, specs.indexOf('stdio'), serial, positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER), gdb);
   } finally {
     for (const b of serial) await b?.close();
     // Close every disk (flushing it) before anything touches the undo files.
@@ -218,7 +226,8 @@ async function runPc(v: Values): Promise<number> {
  * Run a PC with the port `stdioPort` (or none, -1) on stdin/stdout until it halts or the user
  * quits (Ctrl-A x on a terminal).
  */
-async function boot(config: PcConfig, stdioPort: number, serial: CharBackend[], maxInstructions: number): Promise<number> {
+async function boot(config: PcConfig, stdioPort: number, serial: CharBackend[], maxInstructions: number,
+  gdb?: { listen: string; wait: boolean }): Promise<number> {
   // Guest output is gathered and written when the run loop yields (every few ms), not byte by byte.
   let pending: number[] = [];
   const flush = () => { if (pending.length) { process.stdout.write(Uint8Array.from(pending)); pending = []; } };
@@ -229,6 +238,7 @@ async function boot(config: PcConfig, stdioPort: number, serial: CharBackend[], 
   };
   const lines = [0, 1, 2, 3].map((i) => (i === stdioPort ? terminal : serial[i] ?? null));
   const machine = new PcMachine({ ...config, serial: lines });
+  const stub = gdb ? await GdbStub.start(machine, gdb) : null;
   const stdin = process.stdin;
   const raw = stdin.isTTY === true && stdioPort >= 0;
   let quitting = false, escape = false;
@@ -255,6 +265,7 @@ async function boot(config: PcConfig, stdioPort: number, serial: CharBackend[], 
     stop = (await machine.run({ maxInstructions })).stop;
   } finally {
     flush();
+    await stub?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     stdin.off('data', onData);

@@ -83,6 +83,14 @@ export interface RunOptions {
 
 export interface RunResult { stop: PcStop; instructions: number; seconds: number }
 
+/** A debugger attached to the run loop (src/debug/gdb-stub.ts). */
+export interface MachineDebugger {
+  /** While true the run loop executes nothing (the guest is stopped in the debugger). */
+  readonly holding: boolean;
+  /** The CPU left a slice for a host breakpoint (Stop.Debug) or a stop request: the debugger's? */
+  cpuStopped(reason: Stop): void;
+}
+
 export class PcMachine {
   readonly mem: MemoryBus;
   readonly io = new IoBus();
@@ -104,6 +112,8 @@ export class PcMachine {
   private powerOffRequested = false;
   private searchFrom = 0;
   private serialReceiver: ((bytes: Uint8Array) => void) | null = null;
+  /** The attached debugger, if any (it sets itself here). */
+  debugger: MachineDebugger | null = null;
   /** What each COM port leads to now (COM1's as given, before the machine's tap). */
   private readonly serialBackends: (CharBackend | null)[];
 
@@ -244,6 +254,14 @@ export class PcMachine {
     const done = (stop: PcStop): RunResult => ({ stop, instructions: this.cpu.instructionCount - startInstr, seconds: (performance.now() - t0) / 1000 });
     let lastYield = performance.now();
     for (;;) {
+      if (this.debugger?.holding) {
+        // Stopped in the debugger: the guest's time stands still; host events go on.
+        if (this.stopRequested) { this.stopRequested = false; return done('stopped'); }
+        if (performance.now() >= deadline) return done('limit');
+        await sleep(2);
+        lastYield = performance.now();
+        continue;
+      }
       const r = this.slice(maxInstr - (this.cpu.instructionCount - startInstr));
       if (r !== null && typeof r === 'string') return done(r);
       if (opts.until !== undefined && this.found(opts.until)) return done('found');
@@ -291,7 +309,11 @@ export class PcMachine {
         if (this.config.onReset === 'stop') return 'reset';
         this.reset();
         break;
+      case Stop.Debug:
+        this.debugger?.cpuStopped(Stop.Debug);
+        break;
       case Stop.Request:
+        this.debugger?.cpuStopped(Stop.Request);
         if (this.stopRequested) { this.stopRequested = false; return 'stopped'; }
         if (this.bootFailed) { this.bootFailed = false; return 'boot-failed'; }
         if (this.powerOffRequested) { this.powerOffRequested = false; return 'poweroff'; }

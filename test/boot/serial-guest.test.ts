@@ -48,7 +48,9 @@ afterAll(async () => {
 
 describe('COM2 on a Unix socket in the Debian guest', () => {
   it('carrier, 1 MiB out, 256 KiB in, reconnect', { timeout: 2_400_000 }, async () => {
-    await bootToShell(m, /serial8250: ttyS1 at I\/O 0x2f8 \(irq = 3.*is a 16550A/);
+    const r = await m.run({ until: /serial8250: ttyS1 at I\/O 0x2f8 \(irq = 3.*is a 16550A/, maxInstructions: 20e9 });
+    expect(r.stop, m.serialOutput.slice(-2000)).toBe('found');
+    await bootToShell(m, /./);
     // Nobody on the socket yet: no carrier (the driver reports CD and DSR only when present).
     expect(await lines()).not.toMatch(/\|CD|DSR/);
     peer = await connect();
