@@ -68,3 +68,37 @@ describe('soulvm run with serial backends', () => {
     expect(two.stderr).toMatch(/only one COM port can be on stdio/);
   }, 60000);
 });
+
+describe('PcMachine.attachSerial', () => {
+  it('attaches, replaces and detaches a port while the machine runs', async () => {
+    const { PcMachine } = await import('../../src/machine/pc.ts');
+    const { RawDisk } = await import('../../src/disk/raw.ts');
+    const m = new PcMachine({ floppies: [RawDisk.open(floppy())], clock: 'host' });
+    const running = m.run({ timeoutMs: 30000 });
+    try {
+      const sock = join(dir, 'hot');
+      const first = await m.attachSerial(1, `unix:${sock},server`, { log: () => {} });
+      expect(await exchange(sock, 'abc')).toBe('bcd');
+      // Replace it with a TCP server: the socket file goes away with the old backend.
+      const tcp = await m.attachSerial(1, 'tcp::0,server', { log: () => {} }) as unknown as { port: number };
+      expect(() => statSync(sock)).toThrow();
+      expect(m.serialBackend(1)).not.toBe(first);
+      const s = net.connect({ host: '127.0.0.1', port: tcp.port });
+      let got = '';
+      s.on('data', (d) => { got += d.toString(); });
+      await new Promise<void>((r) => s.once('connect', () => r()));
+      s.write('xyz');
+      const t0 = Date.now();
+      while (got.length < 3 && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 20));
+      expect(got).toBe('yz{');
+      await m.attachSerial(1, null);                       // detached: the peer is let go
+      await new Promise<void>((r) => { if (s.destroyed) r(); else s.once('close', () => r()); });
+      await expect(m.attachSerial(1, 'unix:/nonexistent-dir/s,server')).rejects.toThrow(/COM2: directory \/nonexistent-dir does not exist/);
+      expect(m.serialBackend(1)).toBe(null);               // a failed attach leaves the port as it was
+    } finally {
+      m.stop();
+      await running;
+      await m.closeSerial();
+    }
+  }, 60000);
+});
