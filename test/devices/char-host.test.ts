@@ -28,10 +28,10 @@ async function open(spec: string, log: string[] = []): Promise<HostBackend> {
 }
 
 /** A 16550A on the backend, set up as Linux does (115200 8N1, FIFO, OUT2, all interrupts). */
-function guest(backend: HostBackend) {
+function guest(backend: HostBackend, options: { paceTransmit?: boolean } = {}) {
   const rig = new Rig();
   const irq = new TestLine();
-  const uart = new Uart(rig.io, B, irq, rig.scheduler, backend);
+  const uart = new Uart(rig.io, B, irq, rig.scheduler, backend, options);
   rig.out8(LCR, 0x83); rig.out8(B, 1); rig.out8(B + 1, 0); rig.out8(LCR, 0x03);
   rig.out8(B + 2, 0xc7); rig.out8(MCR, 0x0b); rig.out8(IER, 0x0f);
   const received: number[] = [];
@@ -144,6 +144,29 @@ describe('serial backends on host sockets', () => {
     const got = collect(peer);
     peer.resume();
     await until('all output', () => got.length === data.length, () => { sent = g.send(data, sent); }, 30000);
+    expect(Buffer.from(got).equals(Buffer.from(data))).toBe(true);
+  });
+
+  it('the same with transmission paced at 115200 baud: a held character waits in the shift register', async () => {
+    const path = join(dir, 'slow-paced');
+    const b = await open(`unix:${path},server`);
+    const g = guest(b, { paceTransmit: true });
+    const peer = await connectUnix(path);
+    await until('carrier', () => (g.carrier() & 0xb0) === 0xb0);
+    peer.pause();
+    const data = pattern(1 << 20, 5);
+    let sent = 0;
+    const pump = () => { for (let k = 0; k < 128; k++) { sent = g.send(data, sent); g.rig.runFor(g.uart.charTimeNs * 16); } };
+    // Until the host's buffers are full: then the guest cannot send more, however long it waits.
+    let last = -1;
+    for (let i = 0; i < 400 && sent !== last; i++) { last = sent; pump(); await turn(); pump(); }
+    expect(sent).toBeLessThan(data.length);
+    g.rig.runFor(g.uart.charTimeNs * 1000);                  // 1000 character times, nothing moves:
+    expect(g.rig.in8(LSR) & 0x60).toBe(0);                   // THRE and TEMT clear, the transmitter held
+    expect(g.send(data, sent)).toBe(sent);
+    const got = collect(peer);
+    peer.resume();
+    await until('all output', () => got.length === data.length, pump, 60000);
     expect(Buffer.from(got).equals(Buffer.from(data))).toBe(true);
   });
 
