@@ -127,6 +127,16 @@ describe('serial backends on host sockets', () => {
     expect(Buffer.from(got).toString()).toBe('still here');
     expect(String.fromCharCode(...g.received)).toBe('again');
     expect((b as SocketBackend).connections).toBe(2);
+
+    // A guest reboot resets the UART, not the line: the peer stays attached, carrier stays up.
+    g.uart.reset();
+    g.rig.out8(LCR, 0x83); g.rig.out8(B, 1); g.rig.out8(B + 1, 0); g.rig.out8(LCR, 0x03); g.rig.out8(B + 2, 0xc7);
+    expect(g.carrier() & 0xb0).toBe(0xb0);
+    got.length = 0;
+    sent = 0;
+    const boot = new TextEncoder().encode('rebooted');
+    await until('data after reset', () => got.length === boot.length, () => { sent = g.send(boot, sent); });
+    expect(Buffer.from(got).toString()).toBe('rebooted');
   });
 
   it('a slow host holds the transmitter (THRE clear) instead of dropping: 2 MiB in order', async () => {
