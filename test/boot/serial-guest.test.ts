@@ -1,7 +1,10 @@
 // The default guest's COM2 (ttyS1) on a Unix socket that soulvm serves: Linux's 8250 driver
 // sees the carrier of the host peer come and go, 1 MiB goes guest → host and 256 KiB host →
 // guest at 115200 baud byte for byte (md5 on both sides), and the port survives the peer
-// disconnecting and reconnecting. One boot for all of it.
+// disconnecting and reconnecting. One boot for all of it, and the same boot starts under real
+// gdb on the built-in stub: held at the first instruction, a hardware breakpoint at the
+// kernel's 32-bit entry (startup_32 at 1 MiB), registers and the boot_params it was handed,
+// a single step, then detached to boot on.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PcMachine } from '../../src/machine/pc.ts';
 import { openCharBackend, type HostBackend } from '../../src/devices/char-host.ts';
 import { defaultGuest, GUEST_READY } from './guest.ts';
+import { GdbStub } from '../../src/debug/gdb-stub.ts';
+import { Gdb } from '../debug/gdb.ts';
 import { PROMPT, sh } from './shell.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'soulvm-com2-'));
@@ -48,8 +53,34 @@ afterAll(async () => {
 
 describe('COM2 on a Unix socket in the Debian guest', () => {
   it('carrier, 1 MiB out, 256 KiB in, reconnect', { timeout: 2_400_000 }, async () => {
-    const r = await m.run({ until: /serial8250: ttyS1 at I\/O 0x2f8 \(irq = 3.*is a 16550A/, maxInstructions: 20e9 });
+    const stub = await GdbStub.start(m, { listen: `unix:${join(dir, 'gdb')}`, wait: true, log: () => {} });
+    const booting = m.run({ until: /serial8250: ttyS1 at I\/O 0x2f8 \(irq = 3.*is a 16550A/, maxInstructions: 20e9 });
+    const gdb = new Gdb();
+    try {
+      await gdb.ok(`-target-select remote ${join(dir, 'gdb')}`);
+      await gdb.stopped();
+      expect(m.cpu.instructionCount).toBe(0);
+      expect(await gdb.eval('$eip')).toBe('0xfff0');
+      await gdb.ok('-break-insert -h *0x100000');
+      const t0 = performance.now();
+      await gdb.ok('-exec-continue');
+      expect(await gdb.stopped(600_000)).toMatch(/reason="breakpoint-hit"/);
+      console.log(`gdb: BIOS and the kernel's real-mode setup to startup_32 in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      expect(await gdb.eval('$eip')).toBe('0x100000');
+      expect(await gdb.eval('$cs_base')).toBe('0x0');
+      expect(Number(await gdb.eval('(unsigned)$cr0')) & 0x80000001).toBe(1); // protected mode, paging still off
+      // ESI points at the boot_params the setup code filled in: "HdrS" at offset 202h.
+      expect(await gdb.eval('*(char (*)[4])($esi + 0x202)')).toBe('"HdrS"');
+      await gdb.ok('-exec-step-instruction');                // cld
+      expect(await gdb.stopped()).toMatch(/end-stepping-range/);
+      expect(await gdb.eval('$eip')).toBe('0x100001');
+      await gdb.ok('-break-delete');
+      await gdb.ok('-target-detach');
+    } finally { await gdb.quit(); }
+    const r = await booting;
     expect(r.stop, m.serialOutput.slice(-2000)).toBe('found');
+    await stub.close();
+    expect(m.cpu.dr[7]).toBe(0x400);                        // the guest's own debug registers untouched
     expect((await m.run({ until: GUEST_READY, maxInstructions: 12e9 })).stop, m.serialOutput.slice(-3000)).toBe('found');
     expect((await m.run({ until: PROMPT, maxInstructions: 1e9 })).stop).toBe('found');
     // Nobody on the socket yet: no carrier (the driver reports CD and DSR only when present).
