@@ -16,6 +16,9 @@ import { openWithUndo, commitUndo, discardUndo, undoPathFor } from '../disk/undo
 import type { BootDevice } from '../bios/bios.ts';
 import type { BlockDevice } from '../disk/block-device.ts';
 import { MAX_SCSI_ADAPTERS, SCSI_ADAPTER_MODELS, type ScsiAdapterModel } from '../devices/scsi/index.ts';
+import type { CharBackend } from '../devices/char-backend.ts';
+import { openCharBackend, type HostBackend } from '../devices/char-host.ts';
+import { GdbStub } from '../debug/gdb-stub.ts';
 
 const USAGE = `usage: soulvm run [options]
 
@@ -45,6 +48,25 @@ Boot a PC with soulvm's BIOS; COM1 is this terminal. Ctrl-A x quits; so do SIGIN
   --clock MODE         host (follow the wall clock, default) or deterministic (follow instructions)
   --no-reboot          end the run when the guest resets instead of restarting
   --max-instructions N stop after N instructions
+  --com1 BACKEND       where COM1 leads (default stdio); --com2, --com3, --com4 likewise
+                       (default null). BACKEND is one of:
+                         stdio                 this terminal (one port at most)
+                         unix:PATH,server      a Unix socket soulvm listens on (0600; the
+                                               directory must exist; a stale socket is replaced)
+                         unix:PATH             a Unix socket soulvm connects to (and reconnects)
+                         tcp:[HOST]:PORT,server  listen on TCP (HOST defaults to 127.0.0.1)
+                         tcp:HOST:PORT         connect to a TCP server (and reconnect)
+                         pipe:NAME             the FIFOs NAME.in (to the guest) and NAME.out
+                                               (from the guest), made 0600 if missing; on
+                                               Windows the named pipe \\.\pipe\NAME
+                         file:PATH             guest output to a file (0600)
+                         null                  nothing attached
+                       A peer may disconnect and reconnect at any time: the guest sees carrier
+                       (DCD/DSR) drop and return. Nothing is dropped when a side is slow.
+  --gdb tcp:PORT       a GDB remote stub for the emulated CPU on 127.0.0.1:PORT (tcp:HOST:PORT
+                       for another address), or --gdb unix:PATH (0600): gdb's target remote
+  --gdb-wait           with --gdb: hold the machine at its first instruction until gdb
+                       connects and continues
 
 Raw ROM test mode (the bare machine: port E9h console, exit through port F4h):
   --bios FILE          a ROM image (multiple of 4 KiB, at most 1 MiB) mapped below 1 MiB and 4 GiB
@@ -61,6 +83,8 @@ const OPTIONS = {
   memory: { type: 'string' }, clock: { type: 'string' }, 'no-reboot': { type: 'boolean' },
   'max-instructions': { type: 'string' }, bios: { type: 'string' }, 'post-codes': { type: 'boolean' },
   'reset-on-triple-fault': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  com1: { type: 'string' }, com2: { type: 'string' }, com3: { type: 'string' }, com4: { type: 'string' },
+  gdb: { type: 'string' }, 'gdb-wait': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseOptions>;
@@ -98,7 +122,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 function runBios(v: Values): number {
-  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append', 'scsi', 'scsi-adapter'] as const) {
+  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append', 'scsi', 'scsi-adapter', 'com1', 'com2', 'com3', 'com4', 'gdb'] as const) {
     if (v[k] !== undefined) throw new UsageError(`--bios runs a raw ROM on the bare machine; --${k} does not apply`);
   }
   const rom = readInput(v.bios!, 'ROM image');
@@ -224,14 +248,30 @@ export function scsiConfig(specs: readonly string[], models: readonly string[]):
   return adapters;
 }
 
+/** The serial backends chosen with --com1..--com4: specs checked, stdio at most once. */
+function serialSpecs(v: Values): string[] {
+  const given = [v.com1, v.com2, v.com3, v.com4];
+  const stdio = given.filter((s) => s === 'stdio').length;
+  if (stdio > 1) throw new UsageError('only one COM port can be on stdio');
+  return given.map((s, i) => s ?? (i === 0 && stdio === 0 ? 'stdio' : 'null'));
+}
+
 async function runPc(v: Values): Promise<number> {
   const disks: AttachedDisks = { all: [], undo: [] };
+  const serial: HostBackend[] = [];
   let status = 1;
   try {
     const config = pcConfig(v, disks);
+    const specs = serialSpecs(v);
+    // stdio is the terminal line below (with Ctrl-A x); the others are opened here, each
+    // saying where it listens.
+    for (const [i, spec] of specs.entries()) if (spec !== 'stdio') serial[i] = await openCharBackend(spec, { name: `COM${i + 1}` });
     for (const vud of disks.undo) process.stderr.write(`soulvm: writing changes to the undo disk ${vud}\n`);
-    status = await boot(config, positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER));
+    if (v['gdb-wait'] && v.gdb === undefined) throw new UsageError('--gdb-wait goes with --gdb');
+    const gdb = v.gdb === undefined ? undefined : { listen: v.gdb, wait: !!v['gdb-wait'] };
+    status = await boot(config, specs.indexOf('stdio'), serial, positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER), gdb);
   } finally {
+    for (const b of serial) await b?.close();
     // Close every disk (flushing it) before anything touches the undo files.
     for (const d of disks.all) d.close();
   }
@@ -243,14 +283,25 @@ async function runPc(v: Values): Promise<number> {
   return status;
 }
 
-/** Run a PC with COM1 on stdin/stdout until it halts or the user quits. */
-async function boot(config: PcConfig, maxInstructions: number): Promise<number> {
+/**
+ * Run a PC with the port `stdioPort` (or none, -1) on stdin/stdout until it halts or the user
+ * quits (Ctrl-A x on a terminal).
+ */
+async function boot(config: PcConfig, stdioPort: number, serial: CharBackend[], maxInstructions: number,
+  gdb?: { listen: string; wait: boolean }): Promise<number> {
   // Guest output is gathered and written when the run loop yields (every few ms), not byte by byte.
   let pending: number[] = [];
   const flush = () => { if (pending.length) { process.stdout.write(Uint8Array.from(pending)); pending = []; } };
-  const machine = new PcMachine({ ...config, onSerialOutput: (b) => { if (pending.push(b) === 1) setImmediate(flush); } });
+  let toGuest: ((bytes: Uint8Array) => void) | null = null;
+  const terminal: CharBackend = {
+    write: (b) => { if (pending.push(b) === 1) setImmediate(flush); },
+    onReceive: (cb) => { toGuest = cb; },
+  };
+  const lines = [0, 1, 2, 3].map((i) => (i === stdioPort ? terminal : serial[i] ?? null));
+  const machine = new PcMachine({ ...config, serial: lines });
+  const stub = gdb ? await GdbStub.start(machine, gdb) : null;
   const stdin = process.stdin;
-  const raw = stdin.isTTY === true;
+  const raw = stdin.isTTY === true && stdioPort >= 0;
   let quitting = false, escape = false;
   const onData = (buf: Buffer) => {
     for (const b of buf) {
@@ -259,7 +310,7 @@ async function boot(config: PcConfig, maxInstructions: number): Promise<number> 
         if (b === 0x78 /* x */) { quitting = true; machine.stop(); return; }
         if (b !== 0x01) continue;
       } else if (raw && b === 0x01) { escape = true; continue; }
-      machine.sendSerial(new Uint8Array([b]));
+      toGuest?.(new Uint8Array([b]));
     }
   };
   // SIGINT/SIGTERM (from kill, or Ctrl-C when COM1 is not a raw terminal) stop the run the way
@@ -267,8 +318,7 @@ async function boot(config: PcConfig, maxInstructions: number): Promise<number> 
   let signal: NodeJS.Signals | null = null;
   const onSignal = (s: NodeJS.Signals) => { signal = s; machine.stop(); };
   if (raw) stdin.setRawMode(true);
-  stdin.on('data', onData);
-  stdin.resume();
+  if (stdioPort >= 0) { stdin.on('data', onData); stdin.resume(); }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let stop: PcStop;
@@ -276,6 +326,7 @@ async function boot(config: PcConfig, maxInstructions: number): Promise<number> 
     stop = (await machine.run({ maxInstructions })).stop;
   } finally {
     flush();
+    await stub?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     stdin.off('data', onData);

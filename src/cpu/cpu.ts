@@ -25,6 +25,7 @@ export const enum Stop {
   HaltNoIrq = 2,   // HLT with interrupts disabled: nothing can wake the CPU but NMI/reset
   TripleFault = 3, // shutdown cycle
   Request = 4,     // a device or the host asked the loop to return (requestStop)
+  Debug = 5,       // the next instruction is at a host debugger breakpoint (hostBreakpoints)
 }
 
 /** The x87 unit as the CPU sees it (implemented in fpu/). */
@@ -380,6 +381,15 @@ export class Cpu {
   /** DR6 bits of data breakpoints hit by the current instruction (a trap after it). */
   private dataBreakpointHits = 0;
 
+  // Host debugger hooks (src/debug), apart from the guest's own DR0-DR7 so that it cannot tell.
+  /**
+   * Linear addresses where `run` stops with Stop.Debug before executing the instruction. While
+   * non-empty every instruction takes slowStep; set `attention` after adding the first.
+   */
+  readonly hostBreakpoints = new Set<number>();
+  /** Called on every data access while set (call updateAccessChecks after setting it). */
+  hostWatch: ((lin: number, size: number, write: boolean) => void) | null = null;
+
   /** Recompute which debug and alignment checks are live (after DR7, CR0, EFLAGS.AC or CPL change). */
   updateAccessChecks(): void {
     const dr7 = this.dr[7];
@@ -391,7 +401,7 @@ export class Cpu {
     const ac = this.cpl === 3 && (this.cr0 & 0x40000) !== 0 && (this.flags & 0x40000) !== 0;
     this.execBreakpoints = exec;
     if (exec) this.attention = true;
-    const checks = data || ac;
+    const checks = data || ac || this.hostWatch !== null;
     if (checks !== this.accessChecks) { this.accessChecks = checks; for (let i = 0; i < 6; i++) this.updateSegFast(i); }
   }
 
@@ -406,6 +416,7 @@ export class Cpu {
       const bp = this.dr[i] & ~(len - 1);
       if (((lin - bp) >>> 0) < len || ((bp - lin) >>> 0) < size) { this.dataBreakpointHits |= 1 << i; this.attention = true; }
     }
+    if (this.hostWatch !== null) this.hostWatch(lin, size, write);
   }
 
   /** Instruction breakpoint check before an instruction (a fault, suppressed by RF). */
@@ -920,6 +931,10 @@ export class Cpu {
       this.attention = true;
       this.stopReason = (this.flags & IF) ? Stop.Halt : Stop.HaltNoIrq;
       return false;
+    }
+    if (this.hostBreakpoints.size !== 0) {
+      this.attention = true;
+      if (this.hostBreakpoints.has((this.segBase[Seg.CS] + this.eip) | 0)) { this.stopReason = Stop.Debug; return false; }
     }
     const trap = (this.flags & TF) !== 0;
     this.instrStart = this.eip;

@@ -1,9 +1,29 @@
 // Character backends: where a serial port or the debug console sends its bytes and gets its input.
+//
+// The required part is two calls: `write` a byte, `onReceive` for host input. A backend on a
+// host stream that can be slow or absent (a socket, a pipe) adds the optional flow and carrier
+// calls so that the device applies back-pressure instead of dropping, and shows its peer's
+// presence as carrier (DCD/DSR/CTS):
+//  - `writable()` false: the host cannot take more output now; the UART keeps the byte in its
+//    transmitter (THRE/TEMT stay clear) until the backend calls its status listener;
+//  - `pauseInput()`/`resumeInput()`: the device's input queue is full / has room again;
+//  - `connected()`: a peer is attached.
 
 export interface CharBackend {
   write(byte: number): void;
-  /** Register the receiver of host input. Called once, by the device that owns the backend. */
+  /** Register the receiver of host input. Called by the device that owns the backend. */
   onReceive(cb: (bytes: Uint8Array) => void): void;
+  /** False while the host side cannot take another byte (absent: always true). */
+  writable?(): boolean;
+  /** Whether a peer is attached (absent: always). */
+  connected?(): boolean;
+  /** Register the listener told when writable() or connected() may have changed. */
+  onStatus?(cb: () => void): void;
+  /** Stop delivering input until resumeInput (the device's queue is full). */
+  pauseInput?(): void;
+  resumeInput?(): void;
+  /** Release host resources (sockets, files); the backend delivers nothing afterwards. */
+  close?(): void | Promise<void>;
 }
 
 /** For tests and embedding: output collects in memory, input is injected by hand. */
@@ -63,6 +83,9 @@ export class StdioBackend implements CharBackend {
     this.input.on('data', this.onData);
     this.input.resume();
   }
+
+  pauseInput(): void { this.input.pause(); }
+  resumeInput(): void { this.input.resume(); }
 
   close(): void {
     this.flush();

@@ -5,6 +5,11 @@
 // so FIFO trigger levels and the character timeout behave as on the wire. Transmission is
 // instantaneous by default (a guest polling THRE at 115200 baud would otherwise spin for
 // ~87 us of virtual time per byte); `paceTransmit` makes it take real character times.
+// Back-pressure, never loss: when the backend cannot take a byte, it stays in the transmitter
+// (THRE and TEMT clear, as on a wire held by flow control) until the backend drains; host input
+// waits in an unbounded queue and the backend is asked to pause once the queue is long.
+// Carrier: the backend's peer presence shows as DCD, DSR and CTS, with their delta bits and
+// the modem-status interrupt when it changes.
 // PC wiring: the IRQ reaches the PIC only while MCR OUT2 is set.
 // References: PC16550D datasheet, section 8 "Registers" (8.4 FCR, 8.5 IIR with table 4,
 // 8.6 LCR, 8.7 MCR, 8.8 LSR, 8.9 MSR), and 8.10 "FIFO interrupt mode operation".
@@ -35,6 +40,24 @@ const DR = 0x01, OE = 0x02, PE = 0x04, FE = 0x08, BI = 0x10, THRE = 0x20, TEMT =
 const CTS = 0x10, DSR = 0x20, RI = 0x40, DCD = 0x80, TERI = 0x04;
 
 const UART_CLOCK_HZ = 1843200;
+/** Host input queued beyond this asks the backend to pause; at or below the low mark it resumes. */
+const INPUT_HIGH_WATER = 16384, INPUT_LOW_WATER = 4096;
+
+/** Host input waiting for the wire: chunks as they came, consumed a byte at a time; never full. */
+class InputQueue {
+  private chunks: Uint8Array[] = [];
+  private pos = 0;
+  length = 0;
+  get empty(): boolean { return this.length === 0; }
+  push(bytes: Uint8Array): void { this.chunks.push(bytes.slice()); this.length += bytes.length; }
+  shift(): number {
+    const c = this.chunks[0];
+    const v = c[this.pos++];
+    this.length--;
+    if (this.pos === c.length) { this.chunks.shift(); this.pos = 0; }
+    return v;
+  }
+}
 const TRIGGER_LEVELS = [1, 4, 8, 14];
 
 export interface UartOptions {
@@ -48,7 +71,10 @@ export class Uart {
   readonly rx = new ByteFifo(16);
   readonly tx = new ByteFifo(17); // 16 in the FIFO + the shift register
   /** Host input not yet on the wire (not part of the saved state). */
-  private readonly input = new ByteFifo(1 << 16);
+  private readonly input = new InputQueue();
+  private inputPaused = false;
+  private peerConnected = true;
+  private backend: CharBackend;
   ier = 0;
   lcr = 0x03;
   mcr = 0;
@@ -70,26 +96,57 @@ export class Uart {
   readonly stateDesc: StateDesc;
 
   constructor(io: IoBus, readonly base: number, private readonly irq: IrqLine, private readonly scheduler: Scheduler,
-    private readonly backend: CharBackend, options: UartOptions = {}) {
+    backend: CharBackend, options: UartOptions = {}) {
+    this.backend = backend;
     this.paceTransmit = options.paceTransmit ?? false;
     this.stateDesc = defineState(options.name ?? `uart@${base.toString(16)}`, 1, {
       rx: { struct: ByteFifo.state(16) }, tx: { struct: ByteFifo.state(17) }, ier: { type: 'u8', max: 0x0f }, lcr: 'u8',
       mcr: { type: 'u8', max: 0x1f }, lsr: 'u8', msr: 'u8', scr: 'u8', divisor: 'u16', fifoEnabled: 'bool',
       triggerLevel: { type: 'u8', max: 14 }, threPending: 'bool', timeoutPending: 'bool', transmitting: 'bool',
       breakInFifo: 'bool', rxTimer: 'timer', txTimer: 'timer', timeoutTimer: 'timer',
-    }, { postLoad: (u: Uart) => u.updateIrq() });
+    }, { postLoad: (u: Uart) => { u.txStalled = u.paceTransmit && u.transmitting && !u.txTimer.armed; u.pumpTransmit(u.scheduler.now()); u.updateIrq(); } });
     this.rxTimer = scheduler.createTimer(`uart${base.toString(16)}-rx`, at => this.receiveNext(at));
     this.txTimer = scheduler.createTimer(`uart${base.toString(16)}-tx`, at => this.transmitDone(at));
     this.timeoutTimer = scheduler.createTimer(`uart${base.toString(16)}-timeout`, () => { this.timeoutPending = true; this.updateIrq(); });
     io.map(base, base + 7, { read8: p => this.read(p - base), write8: (p, v) => this.write(p - base, v) });
-    backend.onReceive(bytes => this.hostInput(bytes));
+    this.connectBackend(backend);
   }
+
+  /**
+   * Put another backend on the line (the old one is the caller's to close). Host input still
+   * queued from the old one is kept; the guest sees carrier follow the new backend.
+   */
+  setBackend(backend: CharBackend): void {
+    if (this.inputPaused) { this.backend.resumeInput?.(); this.inputPaused = false; }
+    this.backend = backend;
+    this.connectBackend(backend);
+    this.backendStatus();
+  }
+
+  private connectBackend(backend: CharBackend): void {
+    backend.onReceive(bytes => { if (this.backend === backend) this.hostInput(bytes); });
+    backend.onStatus?.(() => { if (this.backend === backend) this.backendStatus(); });
+    this.peerConnected = backend.connected?.() ?? true;
+  }
+
+  /** The backend drained or its peer came or went. */
+  private backendStatus(): void {
+    const before = this.modemStatus;
+    this.peerConnected = this.backend.connected?.() ?? true;
+    const changed = before ^ this.modemStatus;
+    this.msr |= (changed & CTS ? 0x01 : 0) | (changed & DSR ? 0x02 : 0) | (changed & DCD ? 0x08 : 0);
+    this.pumpTransmit(this.scheduler.now());
+    this.updateIrq();
+  }
+
+  /** Host input bytes not yet received by the guest. */
+  get pendingInput(): number { return this.input.length; }
 
   reset(): void {
     this.rx.clear(); this.tx.clear();
     this.ier = 0; this.lcr = 0x03; this.mcr = 0; this.lsr = 0; this.msr = 0; this.scr = 0; this.divisor = 12;
     this.fifoEnabled = false; this.triggerLevel = 1; this.threPending = false; this.timeoutPending = false;
-    this.transmitting = false; this.breakInFifo = false;
+    this.transmitting = false; this.txStalled = false; this.breakInFifo = false;
     this.txTimer.disarm(); this.timeoutTimer.disarm();
     this.updateIrq();
   }
@@ -127,7 +184,9 @@ export class Uart {
   // ---- receiver ----
 
   private hostInput(bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; i++) if (!this.input.push(bytes[i])) break; // a full queue drops the rest
+    if (!bytes.length) return;
+    this.input.push(bytes);
+    if (this.input.length >= INPUT_HIGH_WATER && !this.inputPaused) { this.inputPaused = true; this.backend.pauseInput?.(); }
     if (!this.rxTimer.armed) this.rxTimer.arm(this.scheduler.now() + this.charTimeNs);
   }
 
@@ -138,6 +197,7 @@ export class Uart {
     // as flow control would, so that pasted input is not lost to overruns.
     const room = this.fifoEnabled ? !this.rx.full : this.rx.empty;
     if (!this.loopback && room) this.receive(this.input.shift());
+    if (this.inputPaused && this.input.length <= INPUT_LOW_WATER) { this.inputPaused = false; this.backend.resumeInput?.(); }
     if (!this.input.empty) this.rxTimer.arm(at + this.charTimeNs);
   }
 
@@ -176,9 +236,26 @@ export class Uart {
     this.threPending = false;
     // Holding capacity: the FIFO, or THR alone, besides the byte in the shift register.
     if (this.tx.count < (this.fifoEnabled ? 16 : 1) + (this.transmitting ? 1 : 0)) this.tx.push(v);
-    if (!this.paceTransmit) { while (!this.tx.empty) this.emit(this.tx.shift()); this.threPending = true; }
-    else if (!this.transmitting) this.startTransmit(this.scheduler.now());
+    this.pumpTransmit(this.scheduler.now(), true);
     this.updateIrq();
+  }
+
+  /** Whether the line can take the next character now (loopback always can). */
+  private get lineReady(): boolean { return this.loopback || (this.backend.writable?.() ?? true); }
+
+  /** Move bytes from THR/FIFO onto the line as far as pacing and back-pressure allow. */
+  private pumpTransmit(now: number, fromWrite = false): void {
+    if (this.paceTransmit) {
+      if (this.txStalled && this.lineReady) { this.txStalled = false; this.transmitDone(now); }
+      else if (!this.transmitting && !this.tx.empty) this.startTransmit(now);
+      return;
+    }
+    if (this.tx.empty) return;
+    const before = this.tx.count;
+    while (!this.tx.empty && this.lineReady) this.emit(this.tx.shift());
+    // A held byte sits in the shift register; THR is empty once nothing else waits behind it.
+    this.transmitting = !this.tx.empty;
+    if (this.tx.count <= 1 && (this.tx.count < before || fromWrite)) this.threPending = true;
   }
 
   private startTransmit(now: number): void {
@@ -188,7 +265,10 @@ export class Uart {
     if (this.tx.count === 1) this.threPending = true;
   }
 
+  /** The character in the shift register has had its time on the wire. */
+  private txStalled = false;
   private transmitDone(at: number): void {
+    if (!this.lineReady) { this.txStalled = true; return; } // held until the backend drains
     this.emit(this.tx.shift());
     this.transmitting = false;
     if (!this.tx.empty) this.startTransmit(at);
@@ -205,8 +285,7 @@ export class Uart {
   private get lineStatus(): number {
     let v = this.lsr & (OE | PE | FE | BI);
     if (!this.rx.empty) v |= DR;
-    const holdingEmpty = this.paceTransmit ? this.tx.count <= (this.transmitting ? 1 : 0) : true;
-    if (holdingEmpty) v |= THRE;
+    if (this.tx.count <= (this.transmitting ? 1 : 0)) v |= THRE;
     if (this.tx.empty) v |= TEMT;
     if (this.fifoEnabled && this.breakInFifo) v |= RXFE;
     return v;
@@ -219,7 +298,7 @@ export class Uart {
       const m = this.mcr;
       lines = (m & RTS ? CTS : 0) | (m & DTR ? DSR : 0) | (m & OUT1 ? RI : 0) | (m & OUT2 ? DCD : 0);
     } else {
-      lines = CTS | DSR | DCD; // a terminal is attached and ready
+      lines = this.peerConnected ? CTS | DSR | DCD : 0; // a peer is attached and ready
     }
     return lines | (this.msr & 0x0f);
   }
@@ -272,10 +351,10 @@ export class Uart {
         break;
       case 2: {
         const enable = (v & 0x01) !== 0;
-        if (enable !== this.fifoEnabled) { this.rx.clear(); this.tx.clear(); this.fifoEnabled = enable; this.transmitting = false; this.txTimer.disarm(); }
+        if (enable !== this.fifoEnabled) { this.rx.clear(); this.tx.clear(); this.fifoEnabled = enable; this.transmitting = false; this.txStalled = false; this.txTimer.disarm(); }
         if (!enable) { this.restartTimeout(); break; } // other bits are programmed only with bit 0 set
         if (v & 0x02) { this.rx.clear(); this.breakInFifo = false; }
-        if (v & 0x04) { this.tx.clear(); if (this.transmitting) { this.transmitting = false; this.txTimer.disarm(); } }
+        if (v & 0x04) { this.tx.clear(); if (this.transmitting) { this.transmitting = false; this.txStalled = false; this.txTimer.disarm(); } }
         this.triggerLevel = TRIGGER_LEVELS[v >> 6];
         this.restartTimeout();
         break;

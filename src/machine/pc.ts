@@ -23,13 +23,14 @@ import { attachPlatform, type Platform } from './platform.ts';
 import { Chipset } from '../devices/pci/chipset.ts';
 import { PciBios } from '../bios/pci-bios.ts';
 import { ideCdromBoot, ideHardDisks } from '../bios/ata-bios.ts';
-import type { CharBackend } from '../devices/char-backend.ts';
 import { createHash } from 'node:crypto';
 import { loadAll, saveAll, StateError, type Stateful } from '../state/state.ts';
 import { CpuState, fpuState } from '../state/cpu-state.ts';
 import { decodeVsv, encodeVsv, readVsvFile, writeFileAtomic, type VsvDisk, type VsvHeader } from '../state/vsv.ts';
 import { attachScsi, scsiBiosDisks, type ScsiAdapterConfig, type ScsiAdapterInfo } from '../devices/scsi/index.ts';
 import { Dma8237 } from '../devices/dma8237.ts';
+import { NullBackend, type CharBackend } from '../devices/char-backend.ts';
+import { openCharBackend, type HostBackendOptions } from '../devices/char-host.ts';
 
 export interface PcConfig {
   /** RAM in MiB (default 128). */
@@ -61,6 +62,13 @@ export interface PcConfig {
   rtcStart?: Date;
   /** What a guest-initiated reset or triple fault does: restart the machine (default) or end the run. */
   onReset?: 'reset' | 'stop';
+  /**
+   * Where COM1–COM4 lead (index 0 is COM1): backends, e.g. from `openCharBackend('unix:/run/x/com2,server')`.
+   * COM1 without one is the machine's own line (`serialOutput`, `sendSerial`, `onSerialOutput`);
+   * with one, COM1's output still collects in `serialOutput` and `sendSerial` still types into
+   * it. Ports without one lead nowhere. The machine closes backends it replaces, not these.
+   */
+  serial?: (CharBackend | null | undefined)[];
   /** Bytes the guest writes to COM1 (in addition to `serialOutput`). */
   onSerialOutput?: (byte: number) => void;
   /** Bytes the guest writes to the 0xE9 debug console. */
@@ -88,6 +96,14 @@ export interface RunOptions {
 
 export interface RunResult { stop: PcStop; instructions: number; seconds: number }
 
+/** A debugger attached to the run loop (src/debug/gdb-stub.ts). */
+export interface MachineDebugger {
+  /** While true the run loop executes nothing (the guest is stopped in the debugger). */
+  readonly holding: boolean;
+  /** The CPU left a slice for a host breakpoint (Stop.Debug) or a stop request: the debugger's? */
+  cpuStopped(reason: Stop): void;
+}
+
 export class PcMachine {
   readonly mem: MemoryBus;
   readonly io = new IoBus();
@@ -113,6 +129,10 @@ export class PcMachine {
   private powerOffRequested = false;
   private searchFrom = 0;
   private serialReceiver: ((bytes: Uint8Array) => void) | null = null;
+  /** The attached debugger, if any (it sets itself here). */
+  debugger: MachineDebugger | null = null;
+  /** What each COM port leads to now (COM1's as given, before the machine's tap). */
+  private readonly serialBackends: (CharBackend | null)[];
 
   constructor(readonly config: PcConfig = {}) {
     this.mem = new MemoryBus((config.memoryMiB ?? 128) << 20);
@@ -133,12 +153,9 @@ export class PcMachine {
     const fpu = attachFpu(this.cpu, (asserted) => this.pic.setIrq(13, asserted));
     this.io.map(0xf0, 0xf0, { write8: () => this.pic.setIrq(13, false) });
     this.pit = new Pit(this.io, irqLine(this.pic, 0), this.scheduler);
-    const com1: CharBackend = {
-      write: (b) => { this.serialOutput += String.fromCharCode(b); config.onSerialOutput?.(b); },
-      onReceive: (cb) => { this.serialReceiver = cb; },
-    };
+    this.serialBackends = [0, 1, 2, 3].map((i) => config.serial?.[i] ?? null);
     this.platform = attachPlatform(this, {
-      com1,
+      serial: [this.com1Tap(this.serialBackends[0]), ...this.serialBackends.slice(1)],
       onDebugConsole: config.onDebugConsole,
       rtcStart: config.rtcStart,
       onResetRequest: () => { this.resetRequested = true; this.cpu.requestStop(); },
@@ -250,6 +267,47 @@ export class PcMachine {
   saveStateFile(path: string): void { writeFileAtomic(path, this.saveState()); }
   restoreStateFile(path: string): void { this.restoreState(readVsvFile(path)); }
 
+  /**
+   * COM1 as the UART sees it: output is recorded in `serialOutput` (and `onSerialOutput`)
+   * before it goes to the backend; input comes from the backend and from `sendSerial`.
+   */
+  private com1Tap(inner: CharBackend | null): CharBackend {
+    const b: CharBackend = inner ?? new NullBackend();
+    return {
+      write: (byte) => { this.serialOutput += String.fromCharCode(byte); this.config.onSerialOutput?.(byte); b.write(byte); },
+      onReceive: (cb) => { this.serialReceiver = cb; b.onReceive(cb); },
+      writable: b.writable && (() => b.writable!()),
+      connected: b.connected && (() => b.connected!()),
+      onStatus: b.onStatus && ((cb) => b.onStatus!(cb)),
+      pauseInput: b.pauseInput && (() => b.pauseInput!()),
+      resumeInput: b.resumeInput && (() => b.resumeInput!()),
+    };
+  }
+
+  /** What COM`port + 1` leads to (null: nothing, or for COM1 the machine's own line). */
+  serialBackend(port: number): CharBackend | null { return this.serialBackends[port] ?? null; }
+
+  /**
+   * Attach COM`port + 1` (0–3) to another backend while the machine runs: a backend object,
+   * a spec as the command line takes it (`unix:PATH,server`, `tcp::4555,server`, ...), or null
+   * to detach it. The backend it replaces is closed. The guest sees carrier follow the new
+   * backend. Bad specs reject with a one-line CharBackendError and leave the port as it was.
+   */
+  async attachSerial(port: number, backend: CharBackend | string | null, opts: HostBackendOptions = {}): Promise<CharBackend | null> {
+    if (!Number.isInteger(port) || port < 0 || port > 3) throw new RangeError(`COM${port + 1}: there are COM1 to COM4`);
+    const next = typeof backend === 'string' ? await openCharBackend(backend, { name: `COM${port + 1}`, ...opts }) : backend;
+    const old = this.serialBackends[port];
+    this.serialBackends[port] = next;
+    this.platform.uarts[port].setBackend(port === 0 ? this.com1Tap(next) : next ?? new NullBackend());
+    if (old && old !== next) await old.close?.();
+    return next;
+  }
+
+  /** Close every serial backend (sockets, FIFOs, files); the ports lead nowhere afterwards. */
+  async closeSerial(): Promise<void> {
+    for (let i = 0; i < 4; i++) if (this.serialBackends[i]) await this.attachSerial(i, null);
+  }
+
   /** Feed bytes to COM1 as if typed on the serial line. */
   sendSerial(data: string | Uint8Array): void {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
@@ -298,6 +356,14 @@ export class PcMachine {
     const done = (stop: PcStop): RunResult => ({ stop, instructions: this.cpu.instructionCount - startInstr, seconds: (performance.now() - t0) / 1000 });
     let lastYield = performance.now();
     for (;;) {
+      if (this.debugger?.holding) {
+        // Stopped in the debugger: the guest's time stands still; host events go on.
+        if (this.stopRequested) { this.stopRequested = false; return done('stopped'); }
+        if (performance.now() >= deadline) return done('limit');
+        await sleep(2);
+        lastYield = performance.now();
+        continue;
+      }
       const r = this.slice(maxInstr - (this.cpu.instructionCount - startInstr));
       if (r !== null && typeof r === 'string') return done(r);
       if (opts.until !== undefined && this.found(opts.until)) return done('found');
@@ -345,7 +411,11 @@ export class PcMachine {
         if (this.config.onReset === 'stop') return 'reset';
         this.reset();
         break;
+      case Stop.Debug:
+        this.debugger?.cpuStopped(Stop.Debug);
+        break;
       case Stop.Request:
+        this.debugger?.cpuStopped(Stop.Request);
         if (this.stopRequested) { this.stopRequested = false; return 'stopped'; }
         if (this.bootFailed) { this.bootFailed = false; return 'boot-failed'; }
         if (this.powerOffRequested) { this.powerOffRequested = false; return 'poweroff'; }

@@ -13,8 +13,8 @@ import { NullBackend, type CharBackend } from '../devices/char-backend.ts';
 import type { PcMachine } from './pc.ts';
 
 export interface PlatformHooks {
-  /** COM1's line to the host. */
-  com1: CharBackend;
+  /** COM1–COM4's lines to the host (missing ports lead nowhere). */
+  serial: (CharBackend | null | undefined)[];
   onDebugConsole?: (byte: number) => void;
   rtcStart?: Date;
   /** The guest asked for a CPU reset (8042 pulse, port 92h bit 0). */
@@ -58,7 +58,7 @@ export function attachPlatform(m: PcMachine, hooks: PlatformHooks): Platform {
   const a20 = new A20Gate(m.mem);
   const i8042 = new I8042(m.io, line(1), line(12), a20, hooks.onResetRequest);
   const port92 = new Port92(m.io, a20, hooks.onResetRequest);
-  const uarts = COM_PORTS.map(({ base, irq }, i) => new Uart(m.io, base, line(irq), m.scheduler, i === 0 ? hooks.com1 : new NullBackend()));
+  const uarts = COM_PORTS.map(({ base, irq }, i) => new Uart(m.io, base, line(irq), m.scheduler, hooks.serial[i] ?? new NullBackend()));
   const vga = new Vga(m.io, m.mem, m.scheduler);
   const devices = [rtc, i8042, port92, ...uarts, vga];
   new DebugConsole(m.io, (b) => hooks.onDebugConsole?.(b));
