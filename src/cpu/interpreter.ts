@@ -644,6 +644,7 @@ function bulkStos(cpu: Cpu, size: number, v: number): void {
       const b = cpu.bytes, w = 1 << size;
       for (let i = 0; i < k; i++) for (let j = 0; j < w; j++) b[idx + i * w + j] = v >> (j << 3);
     }
+    cpu.mem.noteWrite(idx, k << size); // drops cached code the string lands on
     r[Reg.EDI] = (r[Reg.EDI] + (k << size)) | 0;
     n -= k;
     r[Reg.ECX] = n;
@@ -665,6 +666,7 @@ function bulkMovs(cpu: Cpu, src: number, size: number): void {
     const k = Math.min(n, room), bytes = k << size;
     if (dIdx > sIdx && dIdx < sIdx + bytes) return;
     cpu.bytes.copyWithin(dIdx, sIdx, sIdx + bytes);
+    cpu.mem.noteWrite(dIdx, bytes);
     r[Reg.ESI] = (r[Reg.ESI] + bytes) | 0;
     r[Reg.EDI] = (r[Reg.EDI] + bytes) | 0;
     n -= k;
