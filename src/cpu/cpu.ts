@@ -874,28 +874,40 @@ export class Cpu {
   run(budget: number): number {
     this.stopReason = Stop.None;
     this.sliceRetired = 0;
-    while (this.sliceRetired < budget) {
-      try {
-        while (this.sliceRetired < budget) {
-          if (this.attention) {
-            if (!this.slowStep()) break;
-            this.sliceRetired++;
-            continue;
-          }
-          this.runBlock(budget);
-        }
-        break;
-      } catch (e) {
-        if (e !== FAULT) throw e;
-        this.sliceRetired++;
-        this.handleFault();
-        if ((this.stopReason as Stop) === Stop.TripleFault) break;
-      }
-    }
+    while (this.runSlice(budget)) { /* resumed after a delivered fault */ }
     const n = this.sliceRetired;
     this.instructionCount += n;
     this.sliceRetired = 0;
     return n;
+  }
+
+  /**
+   * The dispatch loop proper, until the budget is spent or something stops it; returns true when
+   * a fault was delivered and the loop should go on. Kept apart from `run`, whose epilogue runs
+   * once per slice: inside the long-running (on-stack-replaced) loop that epilogue would have no
+   * type feedback yet and deoptimize the loop at the end of every slice.
+   */
+  private runSlice(budget: number): boolean {
+    try {
+      while (this.sliceRetired < budget) {
+        if (this.attention) {
+          if (!this.slowStep()) return false;
+          this.sliceRetired++;
+          continue;
+        }
+        this.runBlock(budget);
+      }
+      return false;
+    } catch (e) {
+      return this.faulted(e, budget);
+    }
+  }
+
+  private faulted(e: unknown, budget: number): boolean {
+    if (e !== FAULT) throw e;
+    this.sliceRetired++;
+    this.handleFault();
+    return (this.stopReason as Stop) !== Stop.TripleFault && this.sliceRetired < budget;
   }
 
   /**
