@@ -20,6 +20,7 @@ import { Instr } from './decoder.ts';
 
 /** Longest block decoded (instructions). */
 export const MAX_BLOCK = 64;
+const RECENT_SIZE = 4096;
 const CHUNK_SHIFT = 7; // 128-byte chunks: 32 per page, one bit each
 
 export class Block {
@@ -39,11 +40,14 @@ export class BlockCache {
   /** Blocks per page of mem.bytes. */
   private readonly pageBlocks: (Block[] | undefined)[];
   private readonly chunks: Uint32Array;
+  /** Direct-mapped front of `blocks`: most lookups are one array read and a key compare. */
+  private readonly recent: (Block | null)[] = new Array(RECENT_SIZE).fill(null);
   /** Counters for notes and tests. */
   built = 0;
   invalidated = 0;
 
-  constructor(private readonly mem: MemoryBus) {
+  /** `onDrop` is called when a write drops blocks (the run loop must leave the running one). */
+  constructor(private readonly mem: MemoryBus, private readonly onDrop: () => void = () => {}) {
     this.chunks = mem.codeChunks;
     this.pageBlocks = new Array(mem.codeChunks.length);
     mem.codeWritten = (index, length) => this.written(index, length);
@@ -51,7 +55,14 @@ export class BlockCache {
 
   static key(host: number, code32: boolean): number { return host * 2 + (code32 ? 1 : 0); }
 
-  get(key: number): Block | undefined { return this.blocks.get(key); }
+  get(key: number): Block | undefined {
+    const slot = (key ^ (key >>> 13)) & (RECENT_SIZE - 1);
+    const r = this.recent[slot];
+    if (r !== null && r.key === key && r.valid) return r;
+    const b = this.blocks.get(key);
+    if (b !== undefined) this.recent[slot] = b;
+    return b;
+  }
 
   /** Enter a freshly decoded block and mark its bytes as code. */
   add(b: Block): void {
@@ -69,8 +80,10 @@ export class BlockCache {
   /** Drop every block (mapping changes: ROM loads, shadow RAM, A20). */
   clear(): void {
     for (const b of this.blocks.values()) b.valid = false;
+    this.onDrop();
     this.invalidated += this.blocks.size;
     this.blocks.clear();
+    this.recent.fill(null);
     this.pageBlocks.fill(undefined);
     this.chunks.fill(0);
   }
@@ -95,6 +108,7 @@ export class BlockCache {
           b.valid = false;
           if (this.blocks.get(b.key) === b) this.blocks.delete(b.key);
           this.invalidated++;
+          this.onDrop();
         } else {
           list[kept++] = b;
           remaining |= chunkMask(b.host & 0xfff, (b.host + b.bytes - 1) & 0xfff);

@@ -126,7 +126,6 @@ export class Cpu {
   o32 = false; a32 = false;
   segOverride = -1;
   rep = 0; // 0 none, 1 REPNE (F2), 2 REP/REPE (F3)
-  lock = false;
   modrm = 0;
   eaSeg = 0; eaOff = 0;
   // Instruction fetch window: eip in [fetchBase, fetchBase + fetchSpan] reads bytes[fetchDelta + eip].
@@ -162,7 +161,7 @@ export class Cpu {
     this.bytes = mem.bytes;
     this.words = new Int32Array(mem.bytes.buffer, mem.bytes.byteOffset, mem.bytes.length >> 2);
     this.codeChunks = mem.codeChunks;
-    this.blocks = new BlockCache(mem);
+    this.blocks = new BlockCache(mem, () => { this.attention = true; });
     mem.onChange(() => { this.flushTlb(true); this.blocks.clear(); });
     this.reset();
   }
@@ -781,7 +780,8 @@ export class Cpu {
 
   // ---- instruction fetch -----------------------------------------------------------------
 
-  invalidateFetch(): void { this.fetchSpan = -1; }
+  /** Drop the fetch window (the mapping of CS:EIP may have changed); a running block stops at once. */
+  invalidateFetch(): void { this.fetchSpan = -1; this.attention = true; }
 
   fetch8(): number {
     const eip = this.eip >>> 0;
@@ -932,7 +932,9 @@ export class Cpu {
     } else if ((((eip >>> 0) + b.bytes - 1 - this.fetchBase) >>> 0) > this.fetchSpan) {
       this.instrStart = eip; execute(this); this.sliceRetired++; return; // the window is shorter than the block (CS limit)
     }
-    const instrs = b.instrs, n = b.count;
+    // Anything that must stop the block sets `attention`: interrupts and traps, a new fetch
+    // window (invalidateFetch), a write into cached code (the block cache's listener).
+    const instrs = b.instrs, n = Math.min(b.count, budget - this.sliceRetired);
     for (let i = 0; i < n; i++) {
       const ins = instrs[i];
       this.instrStart = eip;
@@ -940,7 +942,7 @@ export class Cpu {
       this.eip = eip;
       executeInstr(this, ins);
       this.sliceRetired++;
-      if (this.eip !== eip || this.attention || this.fetchSpan < 0 || !b.valid || this.sliceRetired >= budget) return;
+      if (this.eip !== eip || this.attention) return;
     }
   }
 

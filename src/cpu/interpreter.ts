@@ -29,7 +29,6 @@ export function executeInstr(cpu: Cpu, ins: Instr): void {
   cpu.a32 = ins.a32;
   cpu.segOverride = ins.seg;
   cpu.rep = ins.rep;
-  cpu.lock = ins.lock;
   const op = ins.op;
   if (op < 0x100) executeOpcode(cpu, ins, op); else executeTwoByte(cpu, ins, op & 0xff);
 }
