@@ -21,6 +21,8 @@ import { Instr } from './decoder.ts';
 /** Longest block decoded (instructions). */
 export const MAX_BLOCK = 64;
 const RECENT_SIZE = 4096;
+/** Most blocks kept at once (about 30 MiB of records). */
+const MAX_BLOCKS = 1 << 16;
 const CHUNK_SHIFT = 7; // 128-byte chunks: 32 per page, one bit each
 
 export class Block {
@@ -44,7 +46,10 @@ export class BlockCache {
   private readonly recent: (Block | null)[] = new Array(RECENT_SIZE).fill(null);
   /** Counters for notes and tests. */
   built = 0;
+  /** Blocks dropped (by writes into their bytes, mapping changes and full-cache flushes). */
   invalidated = 0;
+  /** Times the cache was full and started over. */
+  flushes = 0;
 
   /** `onDrop` is called when a write drops blocks (the run loop must leave the running one). */
   constructor(private readonly mem: MemoryBus, private readonly onDrop: () => void = () => {}) {
@@ -66,6 +71,7 @@ export class BlockCache {
 
   /** Enter a freshly decoded block and mark its bytes as code. */
   add(b: Block): void {
+    if (this.blocks.size >= MAX_BLOCKS) { this.flushes++; this.clear(); } // bounded: start over rather than grow without end
     const old = this.blocks.get(b.key);
     if (old) this.drop(old);
     this.blocks.set(b.key, b);

@@ -917,11 +917,11 @@ export class Cpu {
    */
   private runBlock(budget: number): void {
     let eip = this.eip;
-    if ((((eip >>> 0) - this.fetchBase) >>> 0) > this.fetchSpan) {
+    if (((eip - this.fetchBase) >>> 0) > this.fetchSpan) {
       this.instrStart = eip;
       this.refillFetch(); // a fetch fault here is the first instruction's
     }
-    const host = this.fetchDelta + (eip >>> 0);
+    const host = (this.fetchDelta + eip) | 0;
     const key = BlockCache.key(host, this.code32);
     let b = this.blocks.get(key);
     if (b === undefined) {
@@ -929,7 +929,7 @@ export class Cpu {
       const built = this.buildBlock(host, key);
       if (!built) { this.instrStart = eip; execute(this); this.sliceRetired++; return; } // crosses a page
       b = built;
-    } else if ((((eip >>> 0) + b.bytes - 1 - this.fetchBase) >>> 0) > this.fetchSpan) {
+    } else if (((eip + b.bytes - 1 - this.fetchBase) >>> 0) > this.fetchSpan) {
       this.instrStart = eip; execute(this); this.sliceRetired++; return; // the window is shorter than the block (CS limit)
     }
     // Anything that must stop the block sets `attention`: interrupts and traps, a new fetch
