@@ -965,7 +965,7 @@ export class Cpu {
     let last = first;
     this.lookahead = true;
     try {
-      while (!last.ends && b.instrs.length < MAX_BLOCK && (((this.eip >>> 0) - this.fetchBase) >>> 0) <= this.fetchSpan) {
+      while ((!last.ends || last.cond) && b.instrs.length < MAX_BLOCK && (((this.eip >>> 0) - this.fetchBase) >>> 0) <= this.fetchSpan) {
         const ins = new Instr();
         this.instrStart = this.eip;
         decode(this, ins);

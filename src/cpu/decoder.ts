@@ -10,7 +10,7 @@ import { Seg, Reg } from './cpu.ts';
 import type { Cpu } from './cpu.ts';
 import { Vector } from './fault.ts';
 import {
-  Attr, Imm, opAttr, opImm, opLockRegs, opUdEarlyRegs, opUdLateRegs, opEndsRegs,
+  Attr, Imm, opAttr, opImm, opLockRegs, opUdEarlyRegs, opUdLateRegs, opEndsRegs, opCondBranch,
 } from './opcodes.ts';
 
 /** One decoded instruction. Records are preallocated (per block, or one scratch record) and reused. */
@@ -38,6 +38,8 @@ export class Instr {
   imm2 = 0;
   /** The instruction ends a decoded block (control transfer, mode or segment change…). */
   ends = false;
+  /** A conditional branch: the block may go on after it, left only when the branch is taken. */
+  cond = false;
 }
 
 /** Decode the instruction at CS:EIP into `ins`, advancing EIP past it. cpu.instrStart must be EIP. */
@@ -72,6 +74,7 @@ export function decode(cpu: Cpu, ins: Instr): void {
   ins.op = op;
   ins.o32 = o32; ins.a32 = a32; ins.seg = seg; ins.rep = rep; ins.lock = lock;
   ins.imm = 0; ins.imm2 = 0;
+  ins.cond = opCondBranch[op] !== 0;
   if (!(attr & Attr.Modrm)) {
     // LOCK on a form without a memory operand: #UD once the byte in the ModRM position is read.
     if (lock) { cpu.fetch8(); cpu.raise(Vector.UD); }

@@ -50,6 +50,8 @@ export const opUdEarlyRegs = new Uint8Array(OPCODE_COUNT);
 export const opUdLateRegs = new Uint8Array(OPCODE_COUNT);
 /** ModRM reg values (bit mask; 0xFF for the whole opcode) for which the form ends a decoded block. */
 export const opEndsRegs = new Uint8Array(OPCODE_COUNT);
+/** Conditional branches: they end a block when taken and fall through otherwise (a side exit). */
+export const opCondBranch = new Uint8Array(OPCODE_COUNT);
 /** Arithmetic flags read / written (any value, including undefined) by the form. */
 export const opFlagsRead = new Uint16Array(OPCODE_COUNT);
 export const opFlagsWritten = new Uint16Array(OPCODE_COUNT);
@@ -57,6 +59,7 @@ export const opFlagsWritten = new Uint16Array(OPCODE_COUNT);
 interface Form {
   lock?: number;      // lockable reg mask (0xFF: every reg)
   ends?: number;      // ends-block reg mask (0xFF: always)
+  cond?: boolean;     // conditional branch: falls through when not taken
   udEarly?: number;
   udLate?: number;
   r?: number;         // flags read
@@ -92,6 +95,7 @@ function def(op: number, name: string, operands: string, f: Form = {}): void {
   opImm[op] = imm;
   opLockRegs[op] = f.lock ?? 0;
   opEndsRegs[op] = f.ends ?? 0;
+  opCondBranch[op] = f.cond ? 1 : 0;
   opUdEarlyRegs[op] = f.udEarly ?? 0;
   opUdLateRegs[op] = f.udLate ?? 0;
   opFlagsRead[op] = f.r ?? 0;
@@ -137,7 +141,7 @@ def(0x6b, 'IMUL', 'Gv,Ev,Ibs', { w: ARITH_FLAGS });
 def(0x6c, 'INSB', ''); def(0x6d, 'INSW', ''); def(0x6e, 'OUTSB', ''); def(0x6f, 'OUTSW', '');
 const CC_READS = [OF, OF, CF, CF, ZF, ZF, CF | ZF, CF | ZF, SF, SF, PF, PF, SF | OF, SF | OF, ZF | SF | OF, ZF | SF | OF];
 const CC = ['O', 'NO', 'B', 'AE', 'E', 'NE', 'BE', 'A', 'S', 'NS', 'P', 'NP', 'L', 'GE', 'LE', 'G'];
-for (let cc = 0; cc < 16; cc++) def(0x70 + cc, 'J' + CC[cc], 'Jb', { ends: ALL, r: CC_READS[cc] });
+for (let cc = 0; cc < 16; cc++) def(0x70 + cc, 'J' + CC[cc], 'Jb', { ends: ALL, cond: true, r: CC_READS[cc] });
 const GRP1_READ = CF; // ADC/SBB (reg 2, 3) read CF; the table records the union over the group
 def(0x80, 'GRP1', 'Eb,Ib', { lock: 0x7f, r: GRP1_READ, w: ARITH_FLAGS });
 def(0x81, 'GRP1', 'Ev,Iz', { lock: 0x7f, r: GRP1_READ, w: ARITH_FLAGS });
@@ -182,8 +186,8 @@ def(0xd4, 'AAM', 'Ib', { w: ARITH_FLAGS }); def(0xd5, 'AAD', 'Ib', { w: ARITH_FL
 def(0xd6, 'SALC', '', { r: CF });
 def(0xd7, 'XLAT', '');
 for (let i = 0; i < 8; i++) def(0xd8 + i, 'ESC', 'E');
-def(0xe0, 'LOOPNZ', 'Jb', { ends: ALL, r: ZF }); def(0xe1, 'LOOPZ', 'Jb', { ends: ALL, r: ZF });
-def(0xe2, 'LOOP', 'Jb', { ends: ALL }); def(0xe3, 'JCXZ', 'Jb', { ends: ALL });
+def(0xe0, 'LOOPNZ', 'Jb', { ends: ALL, cond: true, r: ZF }); def(0xe1, 'LOOPZ', 'Jb', { ends: ALL, cond: true, r: ZF });
+def(0xe2, 'LOOP', 'Jb', { ends: ALL, cond: true }); def(0xe3, 'JCXZ', 'Jb', { ends: ALL, cond: true });
 def(0xe4, 'IN', 'AL,Ib'); def(0xe5, 'IN', 'eAX,Ib'); def(0xe6, 'OUT', 'Ib,AL'); def(0xe7, 'OUT', 'Ib,eAX');
 def(0xe8, 'CALL', 'Jz', { ends: ALL }); def(0xe9, 'JMP', 'Jz', { ends: ALL });
 def(0xea, 'JMPF', 'Ap', { ends: ALL }); def(0xeb, 'JMP', 'Jb', { ends: ALL });
@@ -215,7 +219,7 @@ def(T + 0x30, 'WRMSR', '', { ends: ALL }); def(T + 0x31, 'RDTSC', ''); def(T + 0
 def(T + 0x34, 'SYSENTER', '', { ends: ALL }); def(T + 0x35, 'SYSEXIT', '', { ends: ALL });
 for (let cc = 0; cc < 16; cc++) {
   def(T + 0x40 + cc, 'CMOV' + CC[cc], 'Gv,Ev', { r: CC_READS[cc] });
-  def(T + 0x80 + cc, 'J' + CC[cc], 'Jz', { ends: ALL, r: CC_READS[cc] });
+  def(T + 0x80 + cc, 'J' + CC[cc], 'Jz', { ends: ALL, cond: true, r: CC_READS[cc] });
   def(T + 0x90 + cc, 'SET' + CC[cc], 'Eb', { r: CC_READS[cc] });
 }
 def(T + 0xa0, 'PUSH', 'FS'); def(T + 0xa1, 'POP', 'FS'); def(T + 0xa2, 'CPUID', '');
