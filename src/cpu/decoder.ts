@@ -76,8 +76,8 @@ export function decode(cpu: Cpu, ins: Instr): void {
   ins.imm = 0; ins.imm2 = 0;
   ins.cond = opCondBranch[op] !== 0;
   if (!(attr & Attr.Modrm)) {
-    // LOCK on a form without a memory operand: #UD once the byte in the ModRM position is read.
-    if (lock) { cpu.fetch8(); cpu.raise(Vector.UD); }
+    // LOCK on a form without a ModRM operand: #UD (no byte past the instruction is fetched).
+    if (lock) cpu.raise(Vector.UD);
     if (attr & Attr.Invalid) cpu.raise(Vector.UD);
     ins.modrm = 0;
     ins.ends = opEndsRegs[op] !== 0;
