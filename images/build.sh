@@ -5,6 +5,8 @@
 #   images/out/cmdline        the kernel command line the default guest boots with
 #   images/out/boot.vhd       a dynamic VHD booting the same guest through syslinux (images/media.sh)
 #   images/out/boot.iso       an ISO booting it through isolinux (images/media.sh)
+#   images/out/versions       the exact Debian package versions the images were built from
+#                             (Debian keeps only its current kernel: the guest tests report these)
 # Downloads are cached in images/cache/. Once built, the outputs are reused while this script,
 # init, cpio.ts, media.sh and modules.txt are unchanged; `build.sh --update` asks apt for newer packages.
 # Works on any Debian-family host with apt; uses sudo for apt when not root.
@@ -26,6 +28,7 @@ outputs_present() { for f in vmlinuz initramfs.gz boot.vhd boot.iso; do [ -s "$o
 if [ "${1:-}" != --update ] && outputs_present && [ -f "$out/stamp" ] \
    && [ "$(sed -n 2p "$out/stamp")" = "$inputs" ]; then
   say "up to date ($(sed -n 1p "$out/stamp")); --update checks for newer packages"
+  [ -f "$out/versions" ] && sed 's/^/images:   /' "$out/versions" >&2
   exit 0
 fi
 
@@ -78,6 +81,7 @@ busybox_deb=$(fetch busybox-static "$busybox_ver")
 stamp="$(basename "$kernel_deb") $(basename "$busybox_deb")"
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp"$'\n'"$inputs" ] && outputs_present; then
   say "up to date ($stamp)"
+  [ -f "$out/versions" ] && sed 's/^/images:   /' "$out/versions" >&2
   exit 0
 fi
 
@@ -128,5 +132,12 @@ mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 mv "$out/initramfs.gz.tmp" "$out/initramfs.gz"
 mv "$out/cmdline.tmp" "$out/cmdline"
 bash "$here/media.sh" "$out/vmlinuz" "$out/initramfs.gz" "$media_cmdline" "$out" "$work"
+pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo unknown; }
+{
+  echo "kernel $kernel_pkg $kernel_ver ($kver)"
+  echo "busybox busybox-static $busybox_ver"
+  echo "syslinux syslinux $(pkgver syslinux), isolinux $(pkgver isolinux)"
+} > "$out/versions"
 printf '%s\n%s\n' "$stamp" "$inputs" > "$out/stamp"
 say "built $kernel_pkg $kernel_ver ($kver) and busybox $busybox_ver into images/out"
+sed 's/^/images:   /' "$out/versions" >&2

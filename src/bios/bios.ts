@@ -5,16 +5,21 @@
 // bootable drive in the boot order (or hands over to a loader hook, for direct kernel boot).
 
 import type { Cpu } from '../cpu/cpu.ts';
-import { Seg } from '../cpu/cpu.ts';
+import { Reg, Seg } from '../cpu/cpu.ts';
+import { defineState, type StateDesc } from '../state/state.ts';
 import type { BlockDevice } from '../disk/block-device.ts';
-import { buildRom, ENTRY, BIOS_SEGMENT, ROM_BASE, ROM_SIZE, TRAP_PORT, type RomLayout, type Service } from './rom.ts';
+import { buildRom, ENTRY, BIOS_SEGMENT, BIOS_DATE, BIOS_VERSION, ROM_BASE, ROM_SIZE, TRAP_PORT, type RomLayout, type Service } from './rom.ts';
 import { BDA, Ctx, IF } from './context.ts';
 import { Video } from './video.ts';
 import { Disks, floppyDrive, hardDrive, type BiosDrive } from './disk.ts';
 import { SystemServices, EBDA_SEGMENT, EBDA_KIB, CONVENTIONAL_KIB } from './system.ts';
 import { Keyboard } from './keyboard.ts';
 import type { CdromBoot } from './ata-bios.ts';
-import type { PciBios } from './pci-bios.ts';
+import { PM_BASE, SCI_IRQ, ROUTABLE_IRQS, type PciBios } from './pci-bios.ts';
+import { acpiArea, buildAcpiTables } from './acpi.ts';
+import { buildSmbios } from './smbios.ts';
+import { publishTables, RSDP_ADDRESS, SMBIOS_ENTRY, SMBIOS_TABLE, SMBIOS_TABLE_END } from './tables.ts';
+import { cpuid } from '../cpu/system.ts';
 
 export type BootDevice = 'floppy' | 'hd' | 'cdrom';
 
@@ -37,6 +42,11 @@ export interface BiosOptions {
   bootHook?: (c: Ctx) => void;
   /** Called when INT 18h finds nothing to boot. */
   onBootFailure?: (message: string) => void;
+  /** SMBIOS: the system's UUID (16 bytes; default all zero, "not present") and serial number. */
+  systemUuid?: Uint8Array;
+  serialNumber?: string;
+  /** SMBIOS: the processor's speed in MHz (default 1000). */
+  cpuMhz?: number;
 }
 
 const TICKS_PER_DAY = 0x1800b0;
@@ -53,6 +63,8 @@ export class Bios {
   /** The reason the last bootstrap failed, when it did. */
   bootFailure: string | null = null;
   private serialDeadline = 0;
+  /** What a service that waits (INT 14h receive, INT 15h/86h) keeps between its retries. */
+  readonly stateDesc: StateDesc = defineState('bios', 1, { serialDeadline: 'f64', system: { struct: SystemServices.state } });
 
   constructor(readonly cpu: Cpu, readonly options: BiosOptions = {}) {
     this.rom = buildRom();
@@ -138,9 +150,13 @@ export class Bios {
 
     // BIOS data area and EBDA.
     let comCount = 0;
-    for (const port of COM_PORTS) {
+    const comPorts: { base: number; irq: number }[] = [];
+    for (const [i, port] of COM_PORTS.entries()) {
       io.write8(port + 7, 0x5a); // a 16550's scratch register reads back what was written
-      if (io.read8(port + 7) === 0x5a) { c.setBda16(BDA.com + comCount * 2, port); c.setBda8(BDA.comTimeout + comCount, 1); comCount++; }
+      if (io.read8(port + 7) === 0x5a) {
+        c.setBda16(BDA.com + comCount * 2, port); c.setBda8(BDA.comTimeout + comCount, 1); comCount++;
+        comPorts.push({ base: port, irq: i & 1 ? 3 : 4 });
+      }
     }
     const floppyCount = this.disks.floppies.filter(Boolean).length;
     let equipment = 0x0020 /* 80x25 colour */ | (comCount << 9);
@@ -174,6 +190,7 @@ export class Bios {
 
     // PCI: BARs, interrupt lines and PIRQ routing, then the $PIR table and the BIOS32 directory.
     this.options.pciBios?.post();
+    this.publishFirmwareTables(comPorts);
 
     this.writeCmosConfig();
     this.video.setMode(3);
@@ -184,6 +201,50 @@ export class Bios {
     cpu.regs[4] = 0x7c00;
     cpu.setSegmentReal(Seg.DS, 0x40);
     cpu.setSegmentReal(Seg.ES, 0);
+  }
+
+  /**
+   * ACPI and SMBIOS, on a board with the PIIX4 (the PCI BIOS found its router and power
+   * management function): the tables at the top of RAM and in the F segment, and ACPI mode
+   * on from the start (SCI_EN; there is no SMI_CMD to switch it).
+   */
+  private publishFirmwareTables(comPorts: { base: number; irq: number }[]): void {
+    const pciBios = this.options.pciBios;
+    if (!pciBios) return;
+    const fns = pciBios.functions();
+    const pm = fns.find((f) => f.vendor === 0x8086 && f.device === 0x7113);
+    if (!pm || pciBios.router < 0) return;
+    const pmBase = pciBios.pci.configRead(0, pm.devfn, 0x40, 4) & 0xffc0;
+    if (pmBase !== PM_BASE) return;
+    const cpu = this.cpu, mem = cpu.mem, io = cpu.io;
+    const ramSize = mem.ramSize;
+    const acpi = buildAcpiTables({
+      ramSize, pmBase, sciIrq: SCI_IRQ, isaBridge: pciBios.router, routing: pciBios.routes(fns),
+      routableIrqs: ROUTABLE_IRQS, comPorts,
+    });
+    const area = acpiArea(ramSize);
+    mem.writeBytes(area.base, acpi.data);
+    mem.writeBytes(area.nvsBase, acpi.nvs);
+
+    const saved = [cpu.regs[Reg.EAX], cpu.regs[Reg.EBX], cpu.regs[Reg.ECX], cpu.regs[Reg.EDX]];
+    cpu.regs[Reg.EAX] = 1;
+    cpuid(cpu);
+    const signature = cpu.regs[Reg.EAX] >>> 0, features = cpu.regs[Reg.EDX] >>> 0;
+    [cpu.regs[Reg.EAX], cpu.regs[Reg.EBX], cpu.regs[Reg.ECX], cpu.regs[Reg.EDX]] = saved;
+    const [mm, dd, yy] = BIOS_DATE.split('/');
+    const smbios = buildSmbios({
+      biosVendor: 'soulvm', biosVersion: `soulvm ${BIOS_VERSION}`, biosDate: `${mm}/${dd}/20${yy}`, ramSize,
+      cpuSignature: signature, cpuFeatures: features, cpuMhz: this.options.cpuMhz ?? 1000,
+      uuid: this.options.systemUuid ?? new Uint8Array(16), serialNumber: this.options.serialNumber ?? 'None',
+    }, SMBIOS_TABLE);
+    if (SMBIOS_TABLE + smbios.table.length > SMBIOS_TABLE_END) throw new RangeError('SMBIOS table does not fit the F segment');
+    publishTables(pciBios.pci, mem, [
+      { at: RSDP_ADDRESS, bytes: acpi.rsdp },
+      { at: SMBIOS_ENTRY, bytes: smbios.entry },
+      { at: SMBIOS_TABLE, bytes: smbios.table },
+    ]);
+    io.write16(pmBase + 4, io.read16(pmBase + 4) | 1); // PMCNTRL.SCI_EN
+    io.write8(0x4d1, io.read8(0x4d1) | (1 << (SCI_IRQ - 8))); // the SCI is level-triggered (ELCR)
   }
 
   private cmos(index: number): number { this.cpu.io.write8(0x70, index); return this.cpu.io.read8(0x71); }

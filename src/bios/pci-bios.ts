@@ -20,19 +20,22 @@ import { type Cpu, Reg, Seg } from '../cpu/cpu.ts';
 import type { PciBus } from '../devices/pci/pci-bus.ts';
 import { pirqForPin } from '../devices/pci/pci-bus.ts';
 import { CF, type Ctx } from './context.ts';
+import { checksum, put16, put32, publishTables, PCI_TABLES, PCI_TABLES_SIZE } from './tables.ts';
 
 /** F-segment bytes the PCI BIOS owns: BIOS32 header and entry stubs, then $PIR. */
-export const PCI_BIOS_AREA = 0xf0000;
-export const PCI_BIOS_AREA_SIZE = 0x400;
+export const PCI_BIOS_AREA = PCI_TABLES;
+export const PCI_BIOS_AREA_SIZE = PCI_TABLES_SIZE;
 /** The port the 32-bit entry stubs trap through (the ROM's real-mode trap port is E5h). */
 export const BIOS32_TRAP_PORT = 0xe6;
 /** PIRQA-D route to these ISA IRQs. */
 export const PIRQ_IRQS = [10, 10, 11, 11];
 const IO_BASE = 0xc000;
 const MEM_BASE = 0xe0000000;
-const PM_BASE = 0xb000;
-const SCI_IRQ = 9;
-const ROUTABLE_IRQS = 0xdef8;
+/** Where POST puts the PIIX4's power management registers, and the SCI's IRQ. */
+export const PM_BASE = 0xb000;
+export const SCI_IRQ = 9;
+/** ISA IRQs the PIRQ lines may be routed to: 3-7, 9-12, 14, 15. */
+export const ROUTABLE_IRQS = 0xdef8;
 
 const BIOS32_HEADER = PCI_BIOS_AREA;            // 16 bytes, paragraph aligned
 const DIR_ENTRY = PCI_BIOS_AREA + 0x10;         // out BIOS32_TRAP_PORT, al ; retf
@@ -45,22 +48,24 @@ const BAD_REGISTER_NUMBER = 0x87, SET_FAILED = 0x88, BUFFER_TOO_SMALL = 0x89;
 
 interface PciFunction { devfn: number; vendor: number; device: number; classCode: number }
 
+/** Which PIRQ line (0-3 for A-D) pin `pin` (0-3 for INTA#-INTD#) of a slot drives. */
+export interface PirqRoute { slot: number; pin: number; pirq: number }
+
 /** A BAR found while sizing. */
 interface BarRequest { devfn: number; reg: number; io: boolean; size: number; is64: boolean }
 
 export class PciBios {
-  private routerDevfn = -1;
 
-  constructor(private readonly pci: PciBus, private readonly io: IoBus, private readonly mem: MemoryBus) {}
+  constructor(readonly pci: PciBus, private readonly io: IoBus, private readonly mem: MemoryBus) {}
 
   // ---- POST ----
 
   /** Configure the bus as the BIOS leaves it for the OS, and publish the tables. Call once in POST. */
   post(): void {
     const fns = this.functions();
-    this.routerDevfn = fns.find((f) => f.vendor === 0x8086 && f.device === 0x7110)?.devfn ?? -1;
-    if (this.routerDevfn >= 0) {
-      PIRQ_IRQS.forEach((irq, i) => this.write8(this.routerDevfn, 0x60 + i, irq));
+    const router = this.router;
+    if (router >= 0) {
+      PIRQ_IRQS.forEach((irq, i) => this.write8(router, 0x60 + i, irq));
       for (const irq of new Set(PIRQ_IRQS)) this.setLevelTriggered(irq);
     }
     this.placeBars(fns);
@@ -146,8 +151,9 @@ export class PciBios {
 
   /** The ISA IRQ pin `pin` (0-3) of slot `slot` reaches through the PIRQ router, or 0xFF. */
   irqFor(slot: number, pin: number): number {
-    if (this.routerDevfn < 0) return 0xff;
-    const v = this.pci.configRead(0, this.routerDevfn, 0x60 + pirqForPin(slot, pin), 1);
+    const router = this.router;
+    if (router < 0) return 0xff;
+    const v = this.pci.configRead(0, router, 0x60 + pirqForPin(slot, pin), 1);
     return v & 0x80 ? 0xff : v & 0x0f;
   }
 
@@ -160,24 +166,40 @@ export class PciBios {
 
   // ---- tables ----
 
+  /**
+   * The device/function of the PIRQ router (the PIIX4's ISA bridge), or -1. Found on the bus
+   * each time, so that the PCI BIOS keeps no state of its own (nothing to save or restore).
+   */
+  get router(): number {
+    return this.functions().find((f) => f.vendor === 0x8086 && f.device === 0x7110)?.devfn ?? -1;
+  }
+
+  /** Every slot's four pins and the PIRQ line each drives: the one routing that $PIR and ACPI's _PRT describe. */
+  routes(fns: PciFunction[] = this.functions()): PirqRoute[] {
+    const slots = [...new Set(fns.map((f) => f.devfn >>> 3))];
+    return slots.flatMap((slot) => [0, 1, 2, 3].map((pin) => ({ slot, pin, pirq: pirqForPin(slot, pin) })));
+  }
+
   /** The PCI IRQ routing table ($PIR, PCI IRQ Routing Table Specification 1.0). */
   pirTable(fns: PciFunction[] = this.functions()): Uint8Array {
-    const slots = [...new Set(fns.map((f) => f.devfn >>> 3))];
+    const routes = this.routes(fns);
+    const slots = [...new Set(routes.map((r) => r.slot))];
     const size = 32 + 16 * slots.length;
     const t = new Uint8Array(size);
     t.set([0x24, 0x50, 0x49, 0x52]); // "$PIR"
     put16(t, 4, 0x0100);
     put16(t, 6, size);
     t[8] = 0;
-    t[9] = Math.max(this.routerDevfn, 0);
+    t[9] = Math.max(this.router, 0);
     put16(t, 10, 0);                    // no IRQs reserved for PCI alone
     put16(t, 12, 0x8086); put16(t, 14, 0x7110); // a PIIX4-compatible router
     slots.forEach((slot, i) => {
       const e = 32 + 16 * i;
       t[e] = 0; t[e + 1] = slot << 3;
-      for (let pin = 0; pin < 4; pin++) {
-        t[e + 2 + pin * 3] = 0x60 + pirqForPin(slot, pin); // link value: the PIRQRC register
-        put16(t, e + 3 + pin * 3, ROUTABLE_IRQS);
+      for (const r of routes) {
+        if (r.slot !== slot) continue;
+        t[e + 2 + r.pin * 3] = 0x60 + r.pirq; // link value: the PIRQRC register
+        put16(t, e + 3 + r.pin * 3, ROUTABLE_IRQS);
       }
       t[e + 14] = slot; // slot number (0 = built in)
     });
@@ -196,28 +218,18 @@ export class PciBios {
     return h;
   }
 
-  /** Write the tables into the F segment's shadow, opening it for writing through PAM0. */
+  /** Write the tables into the F segment's shadow (tables.ts). */
   private publishTables(fns: PciFunction[]): void {
     const area = new Uint8Array(PCI_BIOS_AREA_SIZE);
-    const old = this.readArea();
     area.set(PciBios.bios32Header(DIR_ENTRY), BIOS32_HEADER - PCI_BIOS_AREA);
     const stub = [0xe6, BIOS32_TRAP_PORT, 0xcb]; // out imm8, al ; retf
     area.set(stub, DIR_ENTRY - PCI_BIOS_AREA);
     area.set(stub, PCI_ENTRY - PCI_BIOS_AREA);
     const pir = this.pirTable(fns);
-    if (PIR_TABLE - PCI_BIOS_AREA + pir.length >= PCI_BIOS_AREA_SIZE) return; // cannot happen on bus 0 with 32 slots
+    if (PIR_TABLE - PCI_BIOS_AREA + pir.length > PCI_BIOS_AREA_SIZE) return; // cannot happen on bus 0 with 32 slots
     area.set(pir, PIR_TABLE - PCI_BIOS_AREA);
-    // The last byte keeps the F segment's sum what it was (the ROM sums to zero).
-    let delta = 0;
-    for (let i = 0; i < area.length - 1; i++) delta += area[i] - old[i];
-    area[area.length - 1] = (old[area.length - 1] - delta) & 0xff;
-    const pam0 = this.pci.configRead(0, 0, 0x59, 1);
-    this.write8(0, 0x59, pam0 | 0x30);
-    this.mem.writeBytes(PCI_BIOS_AREA, area);
-    this.write8(0, 0x59, (pam0 & ~0x30) | 0x10); // read-only shadow from now on
+    publishTables(this.pci, this.mem, [{ at: PCI_BIOS_AREA, bytes: area }]);
   }
-
-  private readArea(): Uint8Array { return this.mem.readBytes(PCI_BIOS_AREA, PCI_BIOS_AREA_SIZE); }
 
   // ---- services ----
 
@@ -321,19 +333,12 @@ export class PciBios {
   /** 0Fh: route the PIRQ that pin CL (0Ah-0Dh) of device BH:BL uses to IRQ CH. */
   private setIrq(r: Int32Array, status: (s: number) => void): void {
     const pin = (r[Reg.ECX] & 0xff) - 0x0a, irq = (r[Reg.ECX] >>> 8) & 0xff, devfn = r[Reg.EBX] & 0xff;
-    if (pin < 0 || pin > 3 || irq > 15 || !((ROUTABLE_IRQS >>> irq) & 1) || this.routerDevfn < 0) { status(SET_FAILED); return; }
-    this.write8(this.routerDevfn, 0x60 + pirqForPin(devfn >>> 3, pin), irq);
+    const router = this.router;
+    if (pin < 0 || pin > 3 || irq > 15 || !((ROUTABLE_IRQS >>> irq) & 1) || router < 0) { status(SET_FAILED); return; }
+    this.write8(router, 0x60 + pirqForPin(devfn >>> 3, pin), irq);
     this.setLevelTriggered(irq);
     status(SUCCESSFUL);
   }
 }
 
 function align(v: number, a: number): number { return Math.ceil(v / a) * a; }
-function put16(b: Uint8Array, o: number, v: number): void { b[o] = v; b[o + 1] = v >>> 8; }
-function put32(b: Uint8Array, o: number, v: number): void { put16(b, o, v & 0xffff); put16(b, o + 2, v >>> 16); }
-/** The byte that makes `b` sum to zero (with that byte itself zero when computed). */
-function checksum(b: Uint8Array): number {
-  let s = 0;
-  for (const x of b) s += x;
-  return (-s) & 0xff;
-}

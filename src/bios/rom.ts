@@ -33,6 +33,7 @@ export const ENTRY = {
 const STUB_AREA = 0xf100;
 /** The BIOS date at F000:FFF5 and the model byte at F000:FFFE (0xFC: PC/AT class). */
 export const BIOS_DATE = '11/24/26';
+export const BIOS_VERSION = '0.1';
 export const MODEL_ID = 0xfc;
 export const SUBMODEL_ID = 0x01;
 

@@ -4,6 +4,8 @@
 import { type Ctx } from './context.ts';
 import { Seg } from '../cpu/cpu.ts';
 import { ENTRY, BIOS_SEGMENT, ROM_BASE } from './rom.ts';
+import { defineState, type StateDesc } from '../state/state.ts';
+import { ACPI_AREA_SIZE, ACPI_NVS_SIZE, E820_ACPI, E820_NVS } from './acpi.ts';
 
 export const E820_RAM = 1, E820_RESERVED = 2;
 export interface E820Entry { base: number; length: number; type: number }
@@ -13,13 +15,22 @@ export const EBDA_SEGMENT = 0x9fc0;
 export const EBDA_KIB = 1;
 export const CONVENTIONAL_KIB = 639;
 
-/** The memory map for `ramSize` bytes of RAM: low RAM, EBDA, ROM area, extended RAM, the ROM alias at 4 GiB. */
+/** The end of the RAM an OS may use: the ACPI tables take the top 64 KiB. */
+export function usableRamTop(ramSize: number): number { return ramSize - ACPI_AREA_SIZE; }
+
+/**
+ * The memory map for `ramSize` bytes of RAM: low RAM, EBDA, ROM area, extended RAM, the ACPI
+ * tables (data, then NVS) at its top, the ROM alias at 4 GiB.
+ */
 export function e820Map(ramSize: number): E820Entry[] {
+  const top = usableRamTop(ramSize);
   return [
     { base: 0, length: EBDA_SEGMENT * 16, type: E820_RAM },
     { base: EBDA_SEGMENT * 16, length: 0xa0000 - EBDA_SEGMENT * 16, type: E820_RESERVED },
     { base: ROM_BASE, length: 0x100000 - ROM_BASE, type: E820_RESERVED },
-    { base: 0x100000, length: ramSize - 0x100000, type: E820_RAM },
+    { base: 0x100000, length: top - 0x100000, type: E820_RAM },
+    { base: top, length: ACPI_AREA_SIZE - ACPI_NVS_SIZE, type: E820_ACPI },
+    { base: ramSize - ACPI_NVS_SIZE, length: ACPI_NVS_SIZE, type: E820_NVS },
     { base: 0x100000000 - (0x100000 - ROM_BASE), length: 0x100000 - ROM_BASE, type: E820_RESERVED },
   ];
 }
@@ -37,10 +48,12 @@ export interface SystemHooks {
 
 export class SystemServices {
   private waitUntil = 0;
+  /** An INT 15h/86h wait in progress. */
+  static readonly state: StateDesc = defineState('bios-system', 1, { waitUntil: 'f64' });
   constructor(private readonly h: SystemHooks) {}
 
   int15(c: Ctx, retry: boolean): void {
-    const ramSize = this.h.ramSize;
+    const ramSize = usableRamTop(this.h.ramSize);
     switch (c.ah) {
       case 0x24: // A20 gate
         switch (c.al) {

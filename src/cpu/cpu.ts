@@ -994,7 +994,8 @@ export class Cpu {
   /** One instruction with every asynchronous check. Returns false to leave the run loop. */
   private slowStep(): boolean {
     this.attention = false;
-    if (this.stopRequested) { this.stopRequested = false; this.stopReason = Stop.Request; return false; }
+    // A stop leaves `attention` set: an interrupt that became pending meanwhile is still taken next.
+    if (this.stopRequested) { this.stopRequested = false; this.stopReason = Stop.Request; this.attention = true; return false; }
     if (this.dataBreakpointHits && !this.debugShadow) {
       // A data breakpoint hit by the previous instruction: #DB trap before the next one.
       this.dr[6] = (this.dr[6] & ~0xf) | this.dataBreakpointHits;

@@ -45,8 +45,9 @@ export function parseBzImage(file: Uint8Array, name = 'kernel'): KernelImage {
   if (!(file[0x211] & 0x01)) throw new KernelLoadError(`${name}: a zImage (loaded low) is not supported; use a bzImage`);
   const setupSects = file[0x1f1] || 4;
   const setupBytes = (setupSects + 1) * 512;
+  // syssize counts 16-byte paragraphs, rounded up: the last one may be partial (memtest86+'s is).
   const syssize = protocol >= 0x0204 ? dv.getUint32(0x1f4, true) * 16 : 0;
-  if (file.length < setupBytes + syssize || file.length <= setupBytes) {
+  if (file.length < setupBytes + syssize - 15 || file.length <= setupBytes) {
     throw new KernelLoadError(`${name}: truncated: ${file.length} bytes, the header describes ${setupBytes + syssize}`);
   }
   const versionOff = dv.getUint16(0x20e, true);

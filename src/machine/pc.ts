@@ -24,6 +24,10 @@ import { Chipset } from '../devices/pci/chipset.ts';
 import { PciBios } from '../bios/pci-bios.ts';
 import { ideCdromBoot, ideHardDisks } from '../bios/ata-bios.ts';
 import type { CharBackend } from '../devices/char-backend.ts';
+import { createHash } from 'node:crypto';
+import { loadAll, saveAll, StateError, type Stateful } from '../state/state.ts';
+import { CpuState, fpuState } from '../state/cpu-state.ts';
+import { decodeVsv, encodeVsv, readVsvFile, writeFileAtomic, type VsvDisk, type VsvHeader } from '../state/vsv.ts';
 
 export interface PcConfig {
   /** RAM in MiB (default 128). */
@@ -113,7 +117,7 @@ export class PcMachine {
     this.pic = new PicPair(this.io, () => this.cpu.interruptPending());
     this.cpu.pic = this.pic;
     // The x87 reports errors on FERR# → IRQ 13 (with CR0.NE clear); a write to port F0h clears the latch.
-    attachFpu(this.cpu, (asserted) => this.pic.setIrq(13, asserted));
+    const fpu = attachFpu(this.cpu, (asserted) => this.pic.setIrq(13, asserted));
     this.io.map(0xf0, 0xf0, { write8: () => this.pic.setIrq(13, false) });
     this.pit = new Pit(this.io, irqLine(this.pic, 0), this.scheduler);
     const com1: CharBackend = {
@@ -143,13 +147,89 @@ export class PcMachine {
       floppies: config.floppies, hardDisks: ideHardDisks(this.chipset.ide),
       cdrom: ideCdromBoot(this.chipset.ide), pciBios: this.pciBios,
       bootOrder: config.bootOrder,
+      cpuMhz: Math.round(this.clock.tscHz / 1e6),
       now: () => this.clock.now(),
       setA20: (on) => this.platform.a20.set('port92', on),
       bootHook: this.linux ? (c) => this.linux!.boot(c) : undefined,
       onBootFailure: () => { this.bootFailed = true; this.cpu.requestStop(); },
     });
     this.bios.install();
+
+    this.statefuls = [
+      this.clock, new CpuState(this.cpu), fpuState(fpu), this.pic, this.pit,
+      this.platform.rtc, this.platform.i8042, this.platform.port92, ...this.platform.uarts, this.platform.vga,
+      ...this.chipset.statefuls, this.bios,
+    ];
   }
+
+  /**
+   * Every stateful part of the machine, in a fixed order: what a saved state holds (with the
+   * RAM). Caches (TLB, decoded code) are rebuilt after a restore, never saved.
+   */
+  readonly statefuls: Stateful[];
+
+  /** What a saved state must agree on to be loaded into this machine. */
+  private stateConfig(): Record<string, unknown> {
+    return {
+      memoryMiB: this.mem.ramSize / 1048576,
+      clock: this.clock.mode,
+      nsPerInstruction: this.clock.mode === 'deterministic' ? this.clock.nsPerInstruction : null,
+      sections: this.statefuls.map((s) => `${s.stateDesc.name}@${s.stateDesc.version}`),
+      disks: this.diskIdentities().map((d) => `${d.slot}:${d.sectors}x${d.sectorSize}`),
+    };
+  }
+
+  private diskIdentities(): VsvDisk[] {
+    const c = this.config;
+    const slots: [string, BlockDevice | null | undefined][] = [
+      ['fda', c.floppies?.[0]], ['fdb', c.floppies?.[1]],
+      ['hda', c.hardDisks?.[0]], ['hdb', c.hardDisks?.[1]], ['hdd', c.hardDisks?.[2]], ['cdrom', c.cdrom],
+    ];
+    return slots.filter((e): e is [string, BlockDevice] => !!e[1])
+      .map(([slot, d]) => ({ slot, sectors: d.sectorCount, sectorSize: d.sectorSize, readOnly: d.readOnly }));
+  }
+
+  /**
+   * The whole machine as a saved state (.vsv bytes). Call between runs, not during one. The
+   * disks are flushed first: a state always goes with the disk contents it saw.
+   */
+  saveState(): Uint8Array {
+    this.flush();
+    // The TLB is not saved, so the machine that goes on must drop it too: a guest that changed
+    // a page table without INVLPG (Linux clearing accessed bits) would otherwise see the old
+    // translation here and the new one in the restored machine. Dropping TLB entries at any
+    // moment is what the architecture allows.
+    this.cpu.flushTlb(true);
+    const config = this.stateConfig();
+    const header: VsvHeader = {
+      soulvm: '0.1.0', savedAt: new Date().toISOString(), config,
+      configDigest: createHash('sha256').update(JSON.stringify(config)).digest('hex'),
+      disks: this.diskIdentities(),
+    };
+    return encodeVsv(header, saveAll(this.statefuls), this.mem.bytes.subarray(0, this.mem.ramSize));
+  }
+
+  /**
+   * Resume from saveState's bytes. The file is checked in full before anything changes: a
+   * damaged, truncated, mismatched or newer file is a StateError and the machine is as it was.
+   */
+  restoreState(file: Uint8Array): void {
+    const v = decodeVsv(file, this.mem.ramSize);
+    const config = this.stateConfig();
+    const digest = createHash('sha256').update(JSON.stringify(config)).digest('hex');
+    if (v.header.configDigest !== digest) {
+      const theirs = v.header.config ?? {};
+      const diff = Object.keys(config).filter((k) => JSON.stringify(config[k]) !== JSON.stringify(theirs[k]));
+      throw new StateError(`saved state is for another machine configuration (${diff.join(', ') || 'configuration'} differ${diff.length === 1 ? 's' : ''})`);
+    }
+    loadAll(this.statefuls, v.devices); // checks every section before applying any
+    this.mem.bytes.set(v.ram, 0);
+    this.cpu.flushTlb(true);
+    this.stopRequested = this.resetRequested = this.bootFailed = this.powerOffRequested = false;
+  }
+
+  saveStateFile(path: string): void { writeFileAtomic(path, this.saveState()); }
+  restoreStateFile(path: string): void { this.restoreState(readVsvFile(path)); }
 
   /** Feed bytes to COM1 as if typed on the serial line. */
   sendSerial(data: string | Uint8Array): void {

@@ -319,3 +319,12 @@ export function loadAll(devices: readonly Stateful[], data: Uint8Array): void {
   if (sections.size) throw new StateError(`saved state has sections for unknown devices: ${[...sections.keys()].join(', ')}`);
   devices.forEach((d, i) => applyFields(d.stateDesc, d, decoded[i]));
 }
+
+/** The sections of saveAll's blob by name, undecoded (to compare two states part by part). */
+export function sectionsOf(data: Uint8Array): Map<string, Uint8Array> {
+  const r = new Reader(data, 'saved state');
+  const out = new Map<string, Uint8Array>();
+  const count = r.u32();
+  for (let i = 0; i < count; i++) { const s = readSection(r); out.set(s.name, s.payload); }
+  return out;
+}

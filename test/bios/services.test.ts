@@ -44,23 +44,26 @@ describe('BIOS memory services', () => {
       { base: 0, length: 0x9fc00, type: 1 },
       { base: 0x9fc00, length: 0x400, type: 2 },
       { base: 0xe0000, length: 0x20000, type: 2 },
-      { base: 0x100000, length: 15 << 20, type: 1 },
+      { base: 0x100000, length: (15 << 20) - 0x10000, type: 1 },
+      { base: 0xff0000, length: 0xf000, type: 3 },    // ACPI tables
+      { base: 0xfff000, length: 0x1000, type: 4 },    // ACPI NVS (the FACS)
       { base: 0xfffe0000, length: 0x20000, type: 2 },
     ]);
     expect(entries).toEqual(e820Map(16 << 20));
-    expect(b.mem.read16(0x8fe0)).toBe(15 * 1024); // E801 AX: KiB between 1 and 16 MiB
+    // E801h and 88h count the RAM an OS may use, below the ACPI tables.
+    expect(b.mem.read16(0x8fe0)).toBe(15 * 1024 - 64); // E801 AX: KiB between 1 and 16 MiB
     expect(b.mem.read16(0x8fe2)).toBe(0);         // BX: 64 KiB blocks above 16 MiB
-    expect(b.mem.read16(0x8fe4)).toBe(15 * 1024);
-    expect(b.mem.read16(0x8fe8)).toBe(15 * 1024); // 88h
+    expect(b.mem.read16(0x8fe4)).toBe(15 * 1024 - 64);
+    expect(b.mem.read16(0x8fe8)).toBe(15 * 1024 - 64); // 88h
     expect(b.mem.read16(0x8fea)).toBe(639);       // INT 12h: conventional memory below the EBDA
     expect(b.mem.read16(0x8fec) & 0x30).toBe(0x20); // INT 11h: 80x25 colour
   });
 
   it('counts memory above 16 MiB in E801h and caps 88h at 63 MiB', () => {
     const b = bootFromHd('e820', 4096, 128);
-    expect(b.mem.read16(0x8fe2)).toBe((128 - 16) * 16);
+    expect(b.mem.read16(0x8fe2)).toBe((128 - 16) * 16 - 1); // the top 64 KiB hold the ACPI tables
     expect(b.mem.read16(0x8fe8)).toBe(0xfc00);
-    expect(b.mem.read32(0x9000 + 3 * 20 + 8)).toBe(127 << 20);
+    expect(b.mem.read32(0x9000 + 3 * 20 + 8)).toBe((127 << 20) - 0x10000);
   });
 
   it('lays out the BDA and EBDA as firmware does', () => {

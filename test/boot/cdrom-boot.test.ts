@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { PcMachine } from '../../src/machine/pc.ts';
 import { IsoImage } from '../../src/disk/index.ts';
 import { diskImages } from './guest.ts';
-import { bootToShell, dmaCounter, sh } from './shell.ts';
+import { bootToShell, dmaCounter, reportGuestOnFailure, sh } from './shell.ts';
 
+reportGuestOnFailure();
 const rtcStart = new Date('2026-01-01T00:00:00Z');
 
 describe('booting Debian from a CD', () => {

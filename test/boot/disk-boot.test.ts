@@ -13,10 +13,11 @@ import { PcMachine } from '../../src/machine/pc.ts';
 import { VhdDisk, createVhd, openWithUndo, commitUndo, discardUndo, undoPathFor } from '../../src/disk/index.ts';
 import type { BlockDevice } from '../../src/disk/block-device.ts';
 import { diskImages } from './guest.ts';
-import { bootToShell, dmaCounter, sh } from './shell.ts';
+import { bootToShell, dmaCounter, reportGuestOnFailure, sh } from './shell.ts';
 import { readVhd, sameBytes } from '../disk/helpers.ts';
 
 const MiB = 1 << 20;
+reportGuestOnFailure();
 const rtcStart = new Date('2026-01-01T00:00:00Z');
 
 /** What the guest's awk writes: 64-byte lines "<tag>-<10-digit line number>-<filler>\n". */

@@ -16,6 +16,12 @@ export function ensureGuestImages(): void {
   if (r.status !== 0) throw new Error('images/build.sh failed: the default guest could not be built');
 }
 
+/** The Debian package versions the images were built from (images/out/versions, written by build.sh). */
+export function guestVersions(): string {
+  const file = `${images}out/versions`;
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : 'unknown (images/out/versions is missing: rebuild with npm run images)';
+}
+
 export function defaultGuest(): LinuxBootOptions {
   ensureGuestImages();
   const cmdline = readFileSync(`${images}out/cmdline`, 'utf8').trim();

@@ -43,8 +43,9 @@ describe('Linux boot protocol loader', () => {
     const addr = mem.read32(0x10000 + 0x218), size = mem.read32(0x10000 + 0x21c);
     expect(size).toBe(initrd.length);
     expect(addr % 4096).toBe(0);
-    expect(addr + size).toBeLessThanOrEqual(32 << 20);         // below the top of RAM,
-    expect(addr + size).toBeGreaterThan((32 << 20) - 8192);    // as high as it goes
+    const top = (32 << 20) - 0x10000;                          // the ACPI tables take the top 64 KiB
+    expect(addr + size).toBeLessThanOrEqual(top);              // below the tables,
+    expect(addr + size).toBeGreaterThan(top - 8192);           // as high as it goes
     expect(mem.read8(addr)).toBe(0x5a);
     expect(mem.read8(addr + size - 1)).toBe(0x5a);
   });
@@ -56,6 +57,10 @@ describe('Linux boot protocol loader', () => {
     const truncated = fakeBzImage().subarray(0, 5 * 512 + 1000);
     expect(() => parseBzImage(truncated, 'k')).toThrow(/k: truncated/);
     expect(() => parseBzImage(truncated)).toThrow(KernelLoadError);
+    // syssize is in paragraphs, rounded up: a file ending mid-paragraph is whole (memtest86+ 6.10).
+    const whole = fakeBzImage();
+    expect(parseBzImage(whole.subarray(0, whole.length - 8)).kernel.length).toBe(64 * 1024 - 8);
+    expect(() => parseBzImage(whole.subarray(0, whole.length - 16), 'k')).toThrow(/k: truncated: \d+ bytes, the header describes \d+/);
   });
 
   it('refuses an initrd or kernel that does not fit in RAM', () => {

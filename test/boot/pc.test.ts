@@ -37,4 +37,18 @@ describe('PC machine', () => {
     };
     expect(await runOnce()).toEqual(await runOnce());
   });
+
+  // test/bios/programs/pitwrap.asm: a guest polling the PIT with interrupts off must never see
+  // counter 0 reload before IRQ0 is pending (the race that cost Linux's pit clocksource a jiffy).
+  for (const clock of ['deterministic', 'host'] as const) {
+    it(`raises IRQ0 at the instant counter 0 reloads (${clock} clock)`, async () => {
+      const img = new Uint8Array(1 << 20);
+      img.set(readFileSync(new URL('../bios/programs/pitwrap.bin', import.meta.url)));
+      const m = new PcMachine({ hardDisks: [new MemDisk(img)], memoryMiB: 16, clock });
+      expect((await m.run({ maxInstructions: 100e6 })).stop).toBe('halted');
+      expect(m.mem.read16(0x8f00)).toBe(500);   // reloads seen
+      expect(m.mem.read16(0x8f02)).toBe(0);     // ... none of them ahead of IRQ0
+      expect(m.mem.read16(0x8f04)).toBeGreaterThanOrEqual(500); // and every IRQ0 was taken
+    });
+  }
 });

@@ -1,7 +1,7 @@
 // Driving the default guest's busybox shell over COM1 in boot tests.
-import { expect, vi } from 'vitest';
+import { beforeEach, expect, vi } from 'vitest';
 import type { PcMachine } from '../../src/machine/pc.ts';
-import { GUEST_READY } from './guest.ts';
+import { GUEST_READY, guestVersions } from './guest.ts';
 
 export const PROMPT = 'soulvm:/root# ';
 
@@ -36,4 +36,14 @@ export function dmaCounter(m: PcMachine): number[] {
     });
   });
   return moved;
+}
+
+/**
+ * Call at the top of a guest test file: a failing test then says which guest it booted, since
+ * Debian replaces its kernel under us and a red run must name the packages it ran.
+ */
+export function reportGuestOnFailure(): void {
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => { console.error(`guest images built from:\n${guestVersions()}`); });
+  });
 }

@@ -65,6 +65,24 @@ describe('CPU API', () => {
     expect(cpu.stopReason).toBe(Stop.HaltNoIrq);
   });
 
+  it('takes an interrupt that became pending before a stop request at the first instruction after it', () => {
+    // IVT[0x20] = 0000:2000; handler: mov al, 0x42 ; iret.   main: sti ; nop x 8 ; cli ; hlt
+    const { mem, cpu } = machine([0xfb, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0xfa, 0xf4]);
+    mem.write32(0x20 * 4, 0x2000);
+    mem.writeBytes(0x2000, new Uint8Array([0xb0, 0x42, 0xcf]));
+    let pending = false;
+    cpu.pic = { hasInterrupt: () => pending, acknowledge: () => { pending = false; return 0x20; } };
+    cpu.run(3);                      // sti, nop, nop
+    pending = true;
+    cpu.interruptPending();          // the PIC raises INT...
+    cpu.requestStop();               // ...and a device asks the run loop to return, before the next instruction
+    expect(cpu.run(100)).toBe(0);
+    expect(cpu.stopReason).toBe(Stop.Request);
+    cpu.run(1);                      // the interrupt, not the next NOP
+    expect(cpu.eip).toBe(0x2000);
+    expect(mem.read16(0x8000 - 6)).toBe(0x1003);
+  });
+
   it('delivers #UD for an undefined opcode to the guest, not to the host', () => {
     // IVT[6] -> 0000:3000: mov dx, 0xe9 ; mov al, 'U' ; out dx, al ; cli ; hlt
     const { mem, io, cpu } = machine([0x0f, 0xff]);
