@@ -45,6 +45,7 @@ export class MemoryBus {
     this.ramSize = ramSize;
     this.bytes = new Uint8Array(ramSize + romSpace + PAGE_SIZE);
     this.scratchOffset = ramSize + romSpace;
+    this.codeChunks = new Uint32Array((this.bytes.length >>> PAGE_SHIFT) + 1);
     this.romTop = ramSize;
     for (let p = 0; p < ramSize >>> PAGE_SHIFT; p++) {
       this.readOffset[p] = p << PAGE_SHIFT;
@@ -52,6 +53,24 @@ export class MemoryBus {
     }
     // The legacy hole: 0xA0000-0xBFFFF belongs to the VGA, 0xC0000-0xFFFFF to ROMs.
     for (let p = 0xa0; p < 0x100; p++) { this.readOffset[p] = NO_PAGE; this.writeOffset[p] = NO_PAGE; }
+  }
+
+  /**
+   * Per page of `bytes`: bit c is set while bytes [128c, 128c + 128) of the page hold decoded code
+   * that the CPU has cached. Whoever writes into `bytes` directly checks the page's word and, when
+   * it is not zero, reports the write through `noteWrite` (or `codeWritten`).
+   */
+  readonly codeChunks: Uint32Array;
+  /** Installed by the CPU's block cache: drops the decoded code in bytes [index, index + length). */
+  codeWritten: (index: number, length: number) => void = () => {};
+
+  /** Report a direct write into `bytes` (DMA, bulk copies) so that cached code there is dropped. */
+  noteWrite(index: number, length: number): void {
+    if (length <= 0) return;
+    const last = (index + length - 1) >>> PAGE_SHIFT;
+    for (let p = index >>> PAGE_SHIFT; p <= last; p++) {
+      if (this.codeChunks[p] !== 0) { this.codeWritten(index, length); return; }
+    }
   }
 
   onChange(listener: () => void): void { this.changeListeners.push(listener); }
@@ -72,6 +91,7 @@ export class MemoryBus {
     if (this.romTop + image.length > this.scratchOffset) throw new RangeError('out of ROM space');
     const offset = this.romTop;
     this.bytes.set(image, offset);
+    this.noteWrite(offset, image.length);
     this.romTop += image.length;
     for (const addr of addresses) {
       const first = addr >>> PAGE_SHIFT;
@@ -157,7 +177,11 @@ export class MemoryBus {
   write8(addr: number, value: number): void {
     addr &= this.a20Mask;
     const off = this.writeOffset[addr >>> PAGE_SHIFT];
-    if (off >= 0) { this.bytes[off + (addr & 0xfff)] = value; return; }
+    if (off >= 0) {
+      this.bytes[off + (addr & 0xfff)] = value;
+      if (this.codeChunks[off >>> PAGE_SHIFT] !== 0) this.codeWritten(off + (addr & 0xfff), 1);
+      return;
+    }
     const h = this.mmio[addr >>> PAGE_SHIFT];
     if (h) h.write8(addr >>> 0, value & 0xff);
   }
@@ -166,7 +190,12 @@ export class MemoryBus {
     if ((addr & 0xfff) === 0xfff) { this.write8(addr, value); this.write8(addr + 1, value >> 8); return; }
     addr &= this.a20Mask;
     const off = this.writeOffset[addr >>> PAGE_SHIFT];
-    if (off >= 0) { const i = off + (addr & 0xfff); this.bytes[i] = value; this.bytes[i + 1] = value >> 8; return; }
+    if (off >= 0) {
+      const i = off + (addr & 0xfff);
+      this.bytes[i] = value; this.bytes[i + 1] = value >> 8;
+      if (this.codeChunks[off >>> PAGE_SHIFT] !== 0) this.codeWritten(i, 2);
+      return;
+    }
     const h = this.mmio[addr >>> PAGE_SHIFT];
     if (!h) return;
     if (h.write16) h.write16(addr >>> 0, value & 0xffff);
@@ -180,6 +209,7 @@ export class MemoryBus {
     if (off >= 0) {
       const i = off + (addr & 0xfff), b = this.bytes;
       b[i] = value; b[i + 1] = value >> 8; b[i + 2] = value >> 16; b[i + 3] = value >> 24;
+      if (this.codeChunks[off >>> PAGE_SHIFT] !== 0) this.codeWritten(i, 4);
       return;
     }
     const h = this.mmio[addr >>> PAGE_SHIFT];

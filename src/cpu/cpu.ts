@@ -10,7 +10,9 @@ import {
   CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_CD, CR0_NW, CR4_PSE, CR4_PGE, IOPL,
 } from './flags.ts';
 import { FAULT, Vector, hasErrorCode, faultClass } from './fault.ts';
-import { execute } from './interpreter.ts';
+import { execute, executeInstr } from './interpreter.ts';
+import { decode, Instr } from './decoder.ts';
+import { Block, BlockCache, MAX_BLOCK } from './blocks.ts';
 import { deliverInterrupt, loadSegmentReal } from './system.ts';
 
 export const enum Reg { EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7 }
@@ -49,6 +51,8 @@ export const ACC_DB = 0x4000;     // default size / big
 export const ACC_G = 0x8000;
 
 const TLB_LIST_SIZE = 8192;
+/** Thrown by a fetch while decoding ahead that would need a new fetch window. */
+const BLOCK_END = new Error('end of decoded block');
 const SEG_NULL = 0x10000;         // cached "unusable" flag in segAccess (a null selector in protected mode)
 
 export class Cpu {
@@ -123,7 +127,6 @@ export class Cpu {
   o32 = false; a32 = false;
   segOverride = -1;
   rep = 0; // 0 none, 1 REPNE (F2), 2 REP/REPE (F3)
-  lock = false;
   modrm = 0;
   eaSeg = 0; eaOff = 0;
   // Instruction fetch window: eip in [fetchBase, fetchBase + fetchSpan] reads bytes[fetchDelta + eip].
@@ -146,13 +149,21 @@ export class Cpu {
   private readonly tlbGlobal = new Uint8Array(1 << 20);
   readonly bytes: Uint8Array;
   readonly words: Int32Array;
+  /** The bus's per-page marks of cached code (see blocks.ts); checked by every store fast path. */
+  private readonly codeChunks: Uint32Array;
+  /** Decoded blocks, replayed by `run`. */
+  readonly blocks: BlockCache;
+  /** True while the block builder decodes ahead of execution: a fetch that needs a new window ends the block instead. */
+  private lookahead = false;
 
   constructor(mem: MemoryBus, io: IoBus) {
     this.mem = mem;
     this.io = io;
     this.bytes = mem.bytes;
     this.words = new Int32Array(mem.bytes.buffer, mem.bytes.byteOffset, mem.bytes.length >> 2);
-    mem.onChange(() => this.flushTlb(true));
+    this.codeChunks = mem.codeChunks;
+    this.blocks = new BlockCache(mem, () => { this.attention = true; });
+    mem.onChange(() => { this.flushTlb(true); this.blocks.clear(); });
     this.reset();
   }
 
@@ -608,13 +619,22 @@ export class Cpu {
   }
   writeLin8(lin: number, v: number): void {
     const o = this.tlbWrite[lin >>> 12];
-    if (o >= 0) { this.bytes[o + (lin & 0xfff)] = v; return; }
+    if (o >= 0) {
+      this.bytes[o + (lin & 0xfff)] = v;
+      if (this.codeChunks[o >>> 12] !== 0) this.mem.codeWritten(o + (lin & 0xfff), 1);
+      return;
+    }
     this.mem.write8(this.translate(lin, true, this.userAccess), v);
     this.attention = true; // an MMIO write may raise an interrupt
   }
   writeLin16(lin: number, v: number): void {
     const o = this.tlbWrite[lin >>> 12];
-    if (o >= 0 && (lin & 0xfff) !== 0xfff) { const i = o + (lin & 0xfff); this.bytes[i] = v; this.bytes[i + 1] = v >> 8; return; }
+    if (o >= 0 && (lin & 0xfff) !== 0xfff) {
+      const i = o + (lin & 0xfff);
+      this.bytes[i] = v; this.bytes[i + 1] = v >> 8;
+      if (this.codeChunks[o >>> 12] !== 0) this.mem.codeWritten(i, 2);
+      return;
+    }
     if ((lin & 0xfff) === 0xfff) {
       this.translate((lin + 1) | 0, true, this.userAccess); // fault before any byte is written
       this.writeLin8(lin, v); this.writeLin8((lin + 1) | 0, v >> 8);
@@ -627,9 +647,9 @@ export class Cpu {
     const o = this.tlbWrite[lin >>> 12];
     if (o >= 0 && (lin & 0xfff) <= 0xffc) {
       const i = o + (lin & 0xfff);
-      if (!(i & 3)) { this.words[i >> 2] = v; return; }
-      const b = this.bytes;
-      b[i] = v; b[i + 1] = v >> 8; b[i + 2] = v >> 16; b[i + 3] = v >> 24;
+      if (!(i & 3)) this.words[i >> 2] = v;
+      else { const b = this.bytes; b[i] = v; b[i + 1] = v >> 8; b[i + 2] = v >> 16; b[i + 3] = v >> 24; }
+      if (this.codeChunks[o >>> 12] !== 0) this.mem.codeWritten(i, 4);
       return;
     }
     if ((lin & 0xfff) > 0xffc) {
@@ -771,7 +791,8 @@ export class Cpu {
 
   // ---- instruction fetch -----------------------------------------------------------------
 
-  invalidateFetch(): void { this.fetchSpan = -1; }
+  /** Drop the fetch window (the mapping of CS:EIP may have changed); a running block stops at once. */
+  invalidateFetch(): void { this.fetchSpan = -1; this.attention = true; }
 
   fetch8(): number {
     const eip = this.eip >>> 0;
@@ -797,6 +818,7 @@ export class Cpu {
 
   /** Slow path of fetch8: CS limit, the 15-byte rule, page translation, then a new window. */
   private refillFetch(): void {
+    if (this.lookahead) throw BLOCK_END;
     const eip = this.eip >>> 0;
     if (eip - (this.instrStart >>> 0) >= 15 && eip >= (this.instrStart >>> 0)) this.raise(Vector.GP, 0);
     const limit = this.segLimit[Seg.CS] >>> 0;
@@ -863,30 +885,118 @@ export class Cpu {
   run(budget: number): number {
     this.stopReason = Stop.None;
     this.sliceRetired = 0;
-    while (this.sliceRetired < budget) {
-      try {
-        while (this.sliceRetired < budget) {
-          if (this.attention) {
-            if (!this.slowStep()) break;
-            this.sliceRetired++;
-            continue;
-          }
-          this.instrStart = this.eip;
-          execute(this);
-          this.sliceRetired++;
-        }
-        break;
-      } catch (e) {
-        if (e !== FAULT) throw e;
-        this.sliceRetired++;
-        this.handleFault();
-        if ((this.stopReason as Stop) === Stop.TripleFault) break;
-      }
-    }
+    while (this.runSlice(budget)) { /* resumed after a delivered fault */ }
     const n = this.sliceRetired;
     this.instructionCount += n;
     this.sliceRetired = 0;
     return n;
+  }
+
+  /**
+   * The dispatch loop proper, until the budget is spent or something stops it; returns true when
+   * a fault was delivered and the loop should go on. Kept apart from `run`, whose epilogue runs
+   * once per slice: inside the long-running (on-stack-replaced) loop that epilogue would have no
+   * type feedback yet and deoptimize the loop at the end of every slice.
+   */
+  private runSlice(budget: number): boolean {
+    try {
+      while (this.sliceRetired < budget) {
+        if (this.attention) {
+          if (!this.slowStep()) return false;
+          this.sliceRetired++;
+          continue;
+        }
+        this.runBlock(budget);
+      }
+      return false;
+    } catch (e) {
+      return this.faulted(e, budget);
+    }
+  }
+
+  private faulted(e: unknown, budget: number): boolean {
+    if (e !== FAULT) throw e;
+    this.sliceRetired++;
+    this.handleFault();
+    return (this.stopReason as Stop) !== Stop.TripleFault && this.sliceRetired < budget;
+  }
+
+  /**
+   * Run the decoded block at CS:EIP (decoding it first on a miss), one instruction at a time,
+   * leaving after the instruction that ends it, or as soon as an instruction needs the slow path
+   * (attention), changes the fetch mapping, writes into the block, or uses up the budget.
+   */
+  private runBlock(budget: number): void {
+    let eip = this.eip;
+    if (((eip - this.fetchBase) >>> 0) > this.fetchSpan) {
+      this.instrStart = eip;
+      this.refillFetch(); // a fetch fault here is the first instruction's
+    }
+    const host = (this.fetchDelta + eip) | 0;
+    const key = BlockCache.key(host, this.code32);
+    let b = this.blocks.get(key);
+    if (b === undefined) {
+      if (host >= this.mem.scratchOffset) { this.instrStart = eip; execute(this); this.sliceRetired++; return; } // code in MMIO
+      const built = this.buildBlock(host, key);
+      if (!built) { this.instrStart = eip; execute(this); this.sliceRetired++; return; } // crosses a page
+      b = built;
+    } else if (((eip + b.bytes - 1 - this.fetchBase) >>> 0) > this.fetchSpan) {
+      this.instrStart = eip; execute(this); this.sliceRetired++; return; // the window is shorter than the block (CS limit)
+    }
+    // Anything that must stop the block sets `attention`: interrupts and traps, a new fetch
+    // window (invalidateFetch), a write into cached code (the block cache's listener).
+    const instrs = b.instrs, n = Math.min(b.count, budget - this.sliceRetired);
+    for (let i = 0; i < n; i++) {
+      const ins = instrs[i];
+      this.instrStart = eip;
+      eip = (eip + ins.len) | 0;
+      this.eip = eip;
+      executeInstr(this, ins);
+      this.sliceRetired++;
+      if (this.eip !== eip || this.attention) return;
+    }
+  }
+
+  /**
+   * Decode the block starting at CS:EIP. The first instruction is decoded for real (its fetch
+   * faults are delivered); the rest only while the bytes are in the current fetch window, so
+   * decoding ahead never faults, never walks page tables and never changes CR2.
+   */
+  private buildBlock(host: number, key: number): Block | null {
+    const b = new Block();
+    const start = this.eip;
+    b.host = host; b.key = key;
+    this.instrStart = start;
+    const first = new Instr();
+    const base0 = this.fetchBase, delta0 = this.fetchDelta;
+    decode(this, first);
+    if (this.fetchBase !== base0 || this.fetchDelta !== delta0) { this.eip = start; return null; } // not cached: it spans two pages
+    b.instrs.push(first);
+    const base = this.fetchBase, span = this.fetchSpan, delta = this.fetchDelta;
+    let last = first;
+    this.lookahead = true;
+    try {
+      while ((!last.ends || last.cond) && b.instrs.length < MAX_BLOCK && (((this.eip >>> 0) - this.fetchBase) >>> 0) <= this.fetchSpan) {
+        const ins = new Instr();
+        this.instrStart = this.eip;
+        decode(this, ins);
+        b.instrs.push(ins);
+        last = ins;
+      }
+    } catch (e) {
+      if (e !== BLOCK_END && e !== FAULT) throw e; // the instruction that could not be decoded starts the next block
+    } finally {
+      this.lookahead = false;
+      this.fetchBase = base; this.fetchSpan = span; this.fetchDelta = delta;
+    }
+    b.count = b.instrs.length;
+    let bytes = 0;
+    for (const ins of b.instrs) bytes += ins.len;
+    b.bytes = bytes;
+    this.eip = start;
+    this.instrStart = start;
+    this.blocks.add(b);
+    return b;
   }
 
   /** Instructions retired so far in the current `run` slice (devices read virtual time mid-slice). */

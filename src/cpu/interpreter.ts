@@ -1,8 +1,11 @@
-// The interpreter: decodes one instruction and executes it. Each instruction's semantics are
-// defined once here (or in the Cpu's ALU / system.ts), shared by every operand size through
-// the size index (0 = 8, 1 = 16, 2 = 32 bits).
+// The instruction handlers: each instruction's semantics defined once here (or in the Cpu's ALU /
+// system.ts), shared by every operand size through the size index (0 = 8, 1 = 16, 2 = 32 bits).
+// Handlers take a decoded instruction record (decoder.ts): they never fetch code themselves, so
+// the same record can be replayed from the decoded-block cache (blocks.ts), and the JIT can call
+// them for whatever it does not inline.
 
 import { Cpu, Seg, Reg, SIZE_MASK, SIZE_SIGN } from './cpu.ts';
+import { Instr, decode } from './decoder.ts';
 import { Vector } from './fault.ts';
 import {
   CF, PF, AF, ZF, SF, OF, TF, IF, DF, NT, IOPL, RF, VM, AC, ID,
@@ -13,113 +16,38 @@ import {
   loadLdt, loadTaskRegister, probeDescriptor, cpuid, rdmsr, wrmsr, rdpmc, sysenter, sysexit,
 } from './system.ts';
 
-/** Which one-byte opcodes are prefixes (value: 1). */
-const PREFIX = new Uint8Array(256);
-for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) PREFIX[p] = 1;
-
+/** Decode and execute one instruction at CS:EIP (the path for instructions not run from a block). */
+const scratch = new Instr();
 export function execute(cpu: Cpu): void {
-  let op = cpu.fetch8();
-  cpu.o32 = cpu.code32;
-  cpu.a32 = cpu.code32;
-  cpu.segOverride = -1;
-  cpu.rep = 0;
-  cpu.lock = false;
-  if (PREFIX[op]) op = decodePrefixes(cpu, op);
-  executeOpcode(cpu, op);
+  decode(cpu, scratch);
+  executeInstr(cpu, scratch);
 }
 
-function decodePrefixes(cpu: Cpu, op: number): number {
-  for (let count = 1; ; count++) {
-    if (count === 4) cpu.capFetchAtInstructionLimit(); // only many prefixes can exceed 15 bytes
-    switch (op) {
-      case 0x26: cpu.segOverride = Seg.ES; break;
-      case 0x2e: cpu.segOverride = Seg.CS; break;
-      case 0x36: cpu.segOverride = Seg.SS; break;
-      case 0x3e: cpu.segOverride = Seg.DS; break;
-      case 0x64: cpu.segOverride = Seg.FS; break;
-      case 0x65: cpu.segOverride = Seg.GS; break;
-      case 0x66: cpu.o32 = !cpu.code32; break;
-      case 0x67: cpu.a32 = !cpu.code32; break;
-      case 0xf0: cpu.lock = true; break;
-      case 0xf2: cpu.rep = 1; break;
-      case 0xf3: cpu.rep = 2; break;
-      default:
-        if (cpu.lock) checkLock(cpu, op);
-        return op;
-    }
-    op = cpu.fetch8();
-  }
+/** Execute a decoded instruction; EIP already points past it and cpu.instrStart at it. */
+export function executeInstr(cpu: Cpu, ins: Instr): void {
+  cpu.o32 = ins.o32;
+  cpu.a32 = ins.a32;
+  cpu.segOverride = ins.seg;
+  cpu.rep = ins.rep;
+  const op = ins.op;
+  if (op < 0x100) executeOpcode(cpu, ins, op); else executeTwoByte(cpu, ins, op & 0xff);
 }
 
-/** LOCK is only valid on read-modify-write instructions with a memory destination (#UD otherwise). */
-function checkLock(cpu: Cpu, op: number): void {
-  const eip = cpu.eip;
-  let ok = false;
-  if (op === 0x0f) {
-    const op2 = cpu.fetch8();
-    const m = cpu.fetch8();
-    const mem = m < 0xc0;
-    if ([0xab, 0xb3, 0xbb, 0xb0, 0xb1, 0xc0, 0xc1].includes(op2)) ok = mem;
-    else if (op2 === 0xba) ok = mem && ((m >> 3) & 7) >= 5;
-    else if (op2 === 0xc7) ok = mem && ((m >> 3) & 7) === 1;
-  } else {
-    const m = cpu.fetch8();
-    const mem = m < 0xc0, reg = (m >> 3) & 7;
-    if (op < 0x40 && (op & 7) < 2 && (op & 0x38) !== 0x38) ok = mem;       // ALU Eb/Ev,G (not CMP)
-    else if (op >= 0x80 && op <= 0x83) ok = mem && reg !== 7;                 // group 1 except CMP
-    else if (op === 0x86 || op === 0x87) ok = mem;                            // XCHG
-    else if (op === 0xf6 || op === 0xf7) ok = mem && (reg === 2 || reg === 3); // NOT, NEG
-    else if (op === 0xfe || op === 0xff) ok = mem && reg < 2;                 // INC, DEC
-  }
-  cpu.eip = eip;
-  if (!ok) cpu.raise(Vector.UD);
-}
+// ---- ModRM operands --------------------------------------------------------------------------
 
-// ---- ModRM decoding ------------------------------------------------------------------------
-
-function decodeModrm(cpu: Cpu): number {
-  const m = cpu.fetch8();
+/** Take the instruction's ModRM operand: computes the effective address of a memory operand. */
+function decodeModrm(cpu: Cpu, ins: Instr): number {
+  const m = ins.modrm;
   cpu.modrm = m;
-  if (m < 0xc0) computeEa(cpu, m);
-  return m;
-}
-
-function computeEa(cpu: Cpu, m: number): void {
-  const mod = m >> 6, rm = m & 7, r = cpu.regs;
-  let off: number, seg = Seg.DS;
-  if (!cpu.a32) {
-    switch (rm) {
-      case 0: off = r[Reg.EBX] + r[Reg.ESI]; break;
-      case 1: off = r[Reg.EBX] + r[Reg.EDI]; break;
-      case 2: off = r[Reg.EBP] + r[Reg.ESI]; seg = Seg.SS; break;
-      case 3: off = r[Reg.EBP] + r[Reg.EDI]; seg = Seg.SS; break;
-      case 4: off = r[Reg.ESI]; break;
-      case 5: off = r[Reg.EDI]; break;
-      case 6: if (mod === 0) { off = cpu.fetch16(); } else { off = r[Reg.EBP]; seg = Seg.SS; } break;
-      default: off = r[Reg.EBX]; break;
-    }
-    if (mod === 1) off += cpu.fetchS8();
-    else if (mod === 2) off += cpu.fetch16();
-    off &= 0xffff;
-  } else {
-    if (rm === 4) {
-      const sib = cpu.fetch8();
-      const base = sib & 7, index = (sib >> 3) & 7;
-      if (base === 5 && mod === 0) off = cpu.fetch32();
-      else { off = r[base]; if (base === 4 || base === 5) seg = Seg.SS; }
-      if (index !== 4) off += r[index] << (sib >> 6);
-    } else if (rm === 5 && mod === 0) {
-      off = cpu.fetch32();
-    } else {
-      off = r[rm];
-      if (rm === 5) seg = Seg.SS;
-    }
-    if (mod === 1) off += cpu.fetchS8();
-    else if (mod === 2) off += cpu.fetch32();
-    off |= 0;
+  if (m < 0xc0) {
+    const r = cpu.regs;
+    let off = ins.eaDisp;
+    if (ins.eaBase >= 0) off += r[ins.eaBase];
+    if (ins.eaIndex >= 0) off += r[ins.eaIndex] << ins.eaScale;
+    cpu.eaOff = off & ins.eaMask;
+    cpu.eaSeg = ins.eaSeg;
   }
-  cpu.eaSeg = cpu.segOverride >= 0 ? cpu.segOverride : seg;
-  cpu.eaOff = off;
+  return m;
 }
 
 // Operand access through the decoded ModRM (register when mod = 3).
@@ -173,11 +101,6 @@ function writeReg(cpu: Cpu, size: number, r: number, v: number): void {
   else if (size === 1) cpu.regs16[r << 1] = v;
   else cpu.setReg8(r, v);
 }
-function fetchImm(cpu: Cpu, size: number): number {
-  if (size === 2) return cpu.fetch32();
-  if (size === 1) return cpu.fetch16();
-  return cpu.fetch8();
-}
 function requireMemory(cpu: Cpu): void { if (cpu.modrm >= 0xc0) cpu.raise(Vector.UD); }
 
 function jumpRel(cpu: Cpu, rel: number): void {
@@ -189,14 +112,14 @@ function vsize(cpu: Cpu): number { return cpu.o32 ? 2 : 1; }
 
 // ---- the one-byte opcode map ---------------------------------------------------------------
 
-function executeOpcode(cpu: Cpu, op: number): void {
+function executeOpcode(cpu: Cpu, ins: Instr, op: number): void {
   const r = cpu.regs;
   switch (op) {
     // ALU: 00-3F, eight operations × six forms.
     case 0x00: case 0x08: case 0x10: case 0x18: case 0x20: case 0x28: case 0x30: case 0x38:
     case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39: {
       const size = op & 1 ? vsize(cpu) : 0, aop = op >> 3;
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       const a = aop === 7 ? readE(cpu, size) : readEForWrite(cpu, size);
       const res = cpu.alu(aop, a, readG(cpu, size), size);
       if (aop !== 7) writeE(cpu, size, res);
@@ -205,26 +128,25 @@ function executeOpcode(cpu: Cpu, op: number): void {
     case 0x02: case 0x0a: case 0x12: case 0x1a: case 0x22: case 0x2a: case 0x32: case 0x3a:
     case 0x03: case 0x0b: case 0x13: case 0x1b: case 0x23: case 0x2b: case 0x33: case 0x3b: {
       const size = op & 1 ? vsize(cpu) : 0, aop = op >> 3;
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       const res = cpu.alu(aop, readG(cpu, size), readE(cpu, size), size);
       if (aop !== 7) writeG(cpu, size, res);
       return;
     }
     case 0x04: case 0x0c: case 0x14: case 0x1c: case 0x24: case 0x2c: case 0x34: case 0x3c: {
-      const res = cpu.alu(op >> 3, cpu.regs8[0], cpu.fetch8(), 0);
+      const res = cpu.alu(op >> 3, cpu.regs8[0], ins.imm, 0);
       if (op !== 0x3c) cpu.regs8[0] = res;
       return;
     }
     case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d: {
       const size = vsize(cpu);
-      const res = cpu.alu(op >> 3, readReg(cpu, size, 0), fetchImm(cpu, size), size);
+      const res = cpu.alu(op >> 3, readReg(cpu, size, 0), ins.imm, size);
       if (op !== 0x3d) writeReg(cpu, size, 0, res);
       return;
     }
     case 0x06: cpu.pushOp(cpu.sreg[Seg.ES]); return;
     case 0x07: popSegment(cpu, Seg.ES); return;
     case 0x0e: cpu.pushOp(cpu.sreg[Seg.CS]); return;
-    case 0x0f: executeTwoByte(cpu, cpu.fetch8()); return;
     case 0x16: cpu.pushOp(cpu.sreg[Seg.SS]); return;
     case 0x17: popSegment(cpu, Seg.SS); return;
     case 0x1e: cpu.pushOp(cpu.sreg[Seg.DS]); return;
@@ -252,68 +174,67 @@ function executeOpcode(cpu: Cpu, op: number): void {
       return;
     case 0x60: pusha(cpu); return;
     case 0x61: popa(cpu); return;
-    case 0x62: bound(cpu); return;
-    case 0x63: arpl(cpu); return;
-    case 0x68: cpu.pushOp(fetchImm(cpu, vsize(cpu))); return;
+    case 0x62: bound(cpu, ins); return;
+    case 0x63: arpl(cpu, ins); return;
+    case 0x68: cpu.pushOp(ins.imm); return;
     case 0x69: case 0x6b: {
       const size = vsize(cpu);
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       const a = readE(cpu, size);
-      const b = op === 0x6b ? cpu.fetchS8() : fetchImm(cpu, size);
+      const b = ins.imm;
       writeG(cpu, size, imulTruncating(cpu, a, b, size));
       return;
     }
-    case 0x6a: cpu.pushOp(cpu.fetchS8()); return;
-    case 0x6c: case 0x6d: ins(cpu, op === 0x6c ? 0 : vsize(cpu)); return;
+    case 0x6a: cpu.pushOp(ins.imm); return;
+    case 0x6c: case 0x6d: insString(cpu, op === 0x6c ? 0 : vsize(cpu)); return;
     case 0x6e: case 0x6f: outs(cpu, op === 0x6e ? 0 : vsize(cpu)); return;
     case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
     case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: {
-      const rel = cpu.fetchS8();
-      if (cpu.condition(op & 15)) jumpRel(cpu, rel);
+      if (cpu.condition(op & 15)) jumpRel(cpu, ins.imm);
       return;
     }
     case 0x80: case 0x81: case 0x82: case 0x83: {
       const size = op & 1 ? vsize(cpu) : 0;
-      const m = decodeModrm(cpu), aop = (m >> 3) & 7;
+      const m = decodeModrm(cpu, ins), aop = (m >> 3) & 7;
       const a = aop === 7 ? readE(cpu, size) : readEForWrite(cpu, size);
-      const b = op === 0x83 ? cpu.fetchS8() & SIZE_MASK[size] : fetchImm(cpu, size);
+      const b = ins.imm & SIZE_MASK[size];
       const res = cpu.alu(aop, a, b, size);
       if (aop !== 7) writeE(cpu, size, res);
       return;
     }
     case 0x84: case 0x85: {
       const size = op & 1 ? vsize(cpu) : 0;
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       cpu.setLazyLogic(readE(cpu, size) & readG(cpu, size), size);
       return;
     }
     case 0x86: case 0x87: {
       const size = op & 1 ? vsize(cpu) : 0;
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       const a = readEForWrite(cpu, size);
       writeE(cpu, size, readG(cpu, size));
       writeG(cpu, size, a);
       return;
     }
-    case 0x88: decodeModrm(cpu); writeE(cpu, 0, readG(cpu, 0)); return;
-    case 0x89: { const size = vsize(cpu); decodeModrm(cpu); writeE(cpu, size, readG(cpu, size)); return; }
-    case 0x8a: decodeModrm(cpu); writeG(cpu, 0, readE(cpu, 0)); return;
-    case 0x8b: { const size = vsize(cpu); decodeModrm(cpu); writeG(cpu, size, readE(cpu, size)); return; }
+    case 0x88: decodeModrm(cpu, ins); writeE(cpu, 0, readG(cpu, 0)); return;
+    case 0x89: { const size = vsize(cpu); decodeModrm(cpu, ins); writeE(cpu, size, readG(cpu, size)); return; }
+    case 0x8a: decodeModrm(cpu, ins); writeG(cpu, 0, readE(cpu, 0)); return;
+    case 0x8b: { const size = vsize(cpu); decodeModrm(cpu, ins); writeG(cpu, size, readE(cpu, size)); return; }
     case 0x8c: {
-      const m = decodeModrm(cpu), s = (m >> 3) & 7;
+      const m = decodeModrm(cpu, ins), s = (m >> 3) & 7;
       if (s > 5) cpu.raise(Vector.UD);
       // To a register the full operand size is written (upper half zero); to memory always 16 bits.
       if (m >= 0xc0) writeE(cpu, vsize(cpu), cpu.sreg[s]); else writeE(cpu, 1, cpu.sreg[s]);
       return;
     }
     case 0x8d: {
-      const m = decodeModrm(cpu);
+      const m = decodeModrm(cpu, ins);
       if (m >= 0xc0) cpu.raise(Vector.UD);
       writeG(cpu, vsize(cpu), cpu.eaOff);
       return;
     }
     case 0x8e: {
-      const m = decodeModrm(cpu), s = (m >> 3) & 7;
+      const m = decodeModrm(cpu, ins), s = (m >> 3) & 7;
       if (s === Seg.CS || s > 5) cpu.raise(Vector.UD);
       loadSegment(cpu, s, readE(cpu, 1));
       if (s === Seg.SS) { cpu.interruptShadow = true; cpu.debugShadow = true; cpu.attention = true; }
@@ -322,13 +243,11 @@ function executeOpcode(cpu: Cpu, op: number): void {
     case 0x8f: {
       // POP Ev: ESP is incremented before the destination address is used (SDM, POP).
       const size = vsize(cpu);
-      if ((cpu.fetch8() >> 3) & 7) cpu.raise(Vector.UD); // only /0 is defined
-      cpu.eip = (cpu.eip - 1) | 0;
       const v = size === 2 ? cpu.peek32(0) : cpu.peek16(0);
       const oldEsp = r[Reg.ESP];
       cpu.addSp(size === 2 ? 4 : 2);
       try {
-        decodeModrm(cpu);
+        decodeModrm(cpu, ins);
         writeE(cpu, size, v);
       } catch (e) { r[Reg.ESP] = oldEsp; throw e; }
       return;
@@ -350,9 +269,7 @@ function executeOpcode(cpu: Cpu, op: number): void {
       else cpu.regs16[Reg.EDX << 1] = (cpu.regs16[0] << 16) >> 31;
       return;
     case 0x9a: {
-      const off = cpu.o32 ? cpu.fetch32() : cpu.fetch16();
-      const sel = cpu.fetch16();
-      farTransfer(cpu, sel, off, true);
+      farTransfer(cpu, ins.imm2, ins.imm, true);
       return;
     }
     case 0x9b: fwait(cpu); return;
@@ -366,7 +283,7 @@ function executeOpcode(cpu: Cpu, op: number): void {
     case 0x9f: cpu.regs8[1] = (cpu.getEflags() & (SF | ZF | AF | PF | CF)) | 2; return;
     case 0xa0: case 0xa1: case 0xa2: case 0xa3: {
       const size = op & 1 ? vsize(cpu) : 0;
-      const off = cpu.a32 ? cpu.fetch32() : cpu.fetch16();
+      const off = ins.imm;
       const seg = cpu.segOverride >= 0 ? cpu.segOverride : Seg.DS;
       if (op < 0xa2) writeReg(cpu, size, 0, size === 2 ? cpu.read32(seg, off) : size === 1 ? cpu.read16(seg, off) : cpu.read8(seg, off));
       else if (size === 2) cpu.write32(seg, off, r[0]);
@@ -376,37 +293,37 @@ function executeOpcode(cpu: Cpu, op: number): void {
     }
     case 0xa4: case 0xa5: movs(cpu, op === 0xa4 ? 0 : vsize(cpu)); return;
     case 0xa6: case 0xa7: cmps(cpu, op === 0xa6 ? 0 : vsize(cpu)); return;
-    case 0xa8: cpu.setLazyLogic(cpu.regs8[0] & cpu.fetch8(), 0); return;
-    case 0xa9: { const size = vsize(cpu); cpu.setLazyLogic(readReg(cpu, size, 0) & fetchImm(cpu, size), size); return; }
+    case 0xa8: cpu.setLazyLogic(cpu.regs8[0] & ins.imm, 0); return;
+    case 0xa9: { const size = vsize(cpu); cpu.setLazyLogic(readReg(cpu, size, 0) & ins.imm, size); return; }
     case 0xaa: case 0xab: stos(cpu, op === 0xaa ? 0 : vsize(cpu)); return;
     case 0xac: case 0xad: lods(cpu, op === 0xac ? 0 : vsize(cpu)); return;
     case 0xae: case 0xaf: scas(cpu, op === 0xae ? 0 : vsize(cpu)); return;
     case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
-      cpu.setReg8(op & 7, cpu.fetch8());
+      cpu.setReg8(op & 7, ins.imm);
       return;
     case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
-      if (cpu.o32) r[op & 7] = cpu.fetch32(); else cpu.regs16[(op & 7) << 1] = cpu.fetch16();
+      if (cpu.o32) r[op & 7] = ins.imm; else cpu.regs16[(op & 7) << 1] = ins.imm;
       return;
     case 0xc0: case 0xc1: {
       const size = op & 1 ? vsize(cpu) : 0;
-      const m = decodeModrm(cpu);
-      const count = cpu.fetch8();
+      const m = decodeModrm(cpu, ins);
+      const count = ins.imm;
       const v = readEForWrite(cpu, size);
       writeE(cpu, size, shift(cpu, (m >> 3) & 7, v, count, size));
       return;
     }
     case 0xc2: case 0xc3: {
-      const release = op === 0xc2 ? cpu.fetch16() : 0;
+      const release = ins.imm;
       const ip = cpu.o32 ? cpu.peek32(0) : cpu.peek16(0);
       if ((ip >>> 0) > (cpu.segLimit[Seg.CS] >>> 0)) cpu.raise(Vector.GP, 0);
       cpu.addSp((cpu.o32 ? 4 : 2) + release);
       cpu.eip = ip;
       return;
     }
-    case 0xc4: case 0xc5: loadFarPointer(cpu, op === 0xc4 ? Seg.ES : Seg.DS); return;
-    case 0xc6: { if (decodeModrm(cpu) & 0x38) cpu.raise(Vector.UD); writeE(cpu, 0, cpu.fetch8()); return; }
-    case 0xc7: { const size = vsize(cpu); if (decodeModrm(cpu) & 0x38) cpu.raise(Vector.UD); writeE(cpu, size, fetchImm(cpu, size)); return; }
-    case 0xc8: enter(cpu); return;
+    case 0xc4: case 0xc5: loadFarPointer(cpu, ins, op === 0xc4 ? Seg.ES : Seg.DS); return;
+    case 0xc6: decodeModrm(cpu, ins); writeE(cpu, 0, ins.imm); return; // /1-/7: #UD in the decoder
+    case 0xc7: decodeModrm(cpu, ins); writeE(cpu, vsize(cpu), ins.imm); return;
+    case 0xc8: enter(cpu, ins.imm, ins.imm2 & 31); return;
     case 0xc9: { // LEAVE
       const bp = cpu.stack32 ? r[Reg.EBP] : cpu.regs16[Reg.EBP << 1];
       const v = cpu.o32 ? cpu.read32(Seg.SS, bp) : cpu.read16(Seg.SS, bp);
@@ -414,21 +331,21 @@ function executeOpcode(cpu: Cpu, op: number): void {
       if (cpu.o32) r[Reg.EBP] = v; else cpu.regs16[Reg.EBP << 1] = v;
       return;
     }
-    case 0xca: farReturn(cpu, cpu.fetch16()); return;
+    case 0xca: farReturn(cpu, ins.imm); return;
     case 0xcb: farReturn(cpu, 0); return;
     case 0xcc: softwareInterrupt(cpu, Vector.BP, false); return;
-    case 0xcd: softwareInterrupt(cpu, cpu.fetch8(), true); return;
+    case 0xcd: softwareInterrupt(cpu, ins.imm, true); return;
     case 0xce: if (cpu.getOF()) softwareInterrupt(cpu, Vector.OF, false); return;
     case 0xcf: interruptReturn(cpu); cpu.attention = true; return;
     case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
       const size = op & 1 ? vsize(cpu) : 0;
-      const m = decodeModrm(cpu);
+      const m = decodeModrm(cpu, ins);
       const v = readEForWrite(cpu, size);
       writeE(cpu, size, shift(cpu, (m >> 3) & 7, v, op < 0xd2 ? 1 : cpu.regs8[4], size));
       return;
     }
-    case 0xd4: aam(cpu, cpu.fetch8()); return;
-    case 0xd5: aad(cpu, cpu.fetch8()); return;
+    case 0xd4: aam(cpu, ins.imm); return;
+    case 0xd5: aad(cpu, ins.imm); return;
     case 0xd6: cpu.regs8[0] = cpu.getCF() ? 0xff : 0; return; // SALC (undocumented, present on P6)
     case 0xd7: {
       const seg = cpu.segOverride >= 0 ? cpu.segOverride : Seg.DS;
@@ -437,10 +354,10 @@ function executeOpcode(cpu: Cpu, op: number): void {
       return;
     }
     case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf:
-      x87(cpu, op);
+      x87(cpu, ins, op);
       return;
     case 0xe0: case 0xe1: case 0xe2: {
-      const rel = cpu.fetchS8();
+      const rel = ins.imm;
       let count: number;
       if (cpu.a32) { count = r[Reg.ECX] = (r[Reg.ECX] - 1) | 0; }
       else { count = cpu.regs16[Reg.ECX << 1] = (cpu.regs16[Reg.ECX << 1] - 1) & 0xffff; }
@@ -449,30 +366,18 @@ function executeOpcode(cpu: Cpu, op: number): void {
       return;
     }
     case 0xe3: {
-      const rel = cpu.fetchS8();
+      const rel = ins.imm;
       if ((cpu.a32 ? r[Reg.ECX] : cpu.regs16[Reg.ECX << 1]) === 0) jumpRel(cpu, rel);
       return;
     }
-    case 0xe4: case 0xe5: portIn(cpu, cpu.fetch8(), op === 0xe4 ? 0 : vsize(cpu)); return;
-    case 0xe6: case 0xe7: portOut(cpu, cpu.fetch8(), op === 0xe6 ? 0 : vsize(cpu)); return;
-    case 0xe8: {
-      const rel = cpu.o32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
+    case 0xe4: case 0xe5: portIn(cpu, ins.imm, op === 0xe4 ? 0 : vsize(cpu)); return;
+    case 0xe6: case 0xe7: portOut(cpu, ins.imm, op === 0xe6 ? 0 : vsize(cpu)); return;
+    case 0xe8:
       cpu.pushOp(cpu.eip);
-      jumpRel(cpu, rel);
+      jumpRel(cpu, ins.imm);
       return;
-    }
-    case 0xe9: {
-      const rel = cpu.o32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
-      jumpRel(cpu, rel);
-      return;
-    }
-    case 0xea: {
-      const off = cpu.o32 ? cpu.fetch32() : cpu.fetch16();
-      const sel = cpu.fetch16();
-      farTransfer(cpu, sel, off, false);
-      return;
-    }
-    case 0xeb: jumpRel(cpu, cpu.fetchS8()); return;
+    case 0xe9: case 0xeb: jumpRel(cpu, ins.imm); return;
+    case 0xea: farTransfer(cpu, ins.imm2, ins.imm, false); return;
     case 0xec: case 0xed: portIn(cpu, cpu.regs16[Reg.EDX << 1], op === 0xec ? 0 : vsize(cpu)); return;
     case 0xee: case 0xef: portOut(cpu, cpu.regs16[Reg.EDX << 1], op === 0xee ? 0 : vsize(cpu)); return;
     case 0xf1: deliverInterrupt(cpu, Vector.DB, -1, false, false); return; // ICEBP
@@ -482,7 +387,7 @@ function executeOpcode(cpu: Cpu, op: number): void {
       cpu.attention = true;
       return;
     case 0xf5: cpu.setFlag(CF, !cpu.getCF()); return;
-    case 0xf6: case 0xf7: group3(cpu, op & 1 ? vsize(cpu) : 0); return;
+    case 0xf6: case 0xf7: group3(cpu, ins, op & 1 ? vsize(cpu) : 0); return;
     case 0xf8: cpu.setFlag(CF, false); return;
     case 0xf9: cpu.setFlag(CF, true); return;
     case 0xfa:
@@ -496,15 +401,15 @@ function executeOpcode(cpu: Cpu, op: number): void {
     case 0xfc: cpu.flags &= ~DF; return;
     case 0xfd: cpu.flags |= DF; return;
     case 0xfe: {
-      const m = decodeModrm(cpu), sub = (m >> 3) & 7;
+      const m = decodeModrm(cpu, ins), sub = (m >> 3) & 7;
       if (sub > 1) cpu.raise(Vector.UD);
       const v = readEForWrite(cpu, 0);
       writeE(cpu, 0, sub === 0 ? cpu.inc(v, 0) : cpu.dec(v, 0));
       return;
     }
-    case 0xff: group5(cpu); return;
+    case 0xff: group5(cpu, ins); return;
     default:
-      cpu.raise(Vector.UD); // 0xD6 aside, the remaining holes (none on P6 besides prefixes) are undefined
+      cpu.raise(Vector.UD); // not reached: the decoder raises #UD for forms the opcode map lacks
   }
 }
 
@@ -517,8 +422,8 @@ function popSegment(cpu: Cpu, s: number): void {
   if (s === Seg.SS) { cpu.interruptShadow = true; cpu.debugShadow = true; cpu.attention = true; }
 }
 
-function loadFarPointer(cpu: Cpu, s: number): void {
-  const m = decodeModrm(cpu);
+function loadFarPointer(cpu: Cpu, ins: Instr, s: number): void {
+  const m = decodeModrm(cpu, ins);
   if (m >= 0xc0) cpu.raise(Vector.UD);
   const size = vsize(cpu);
   const off = size === 2 ? cpu.read32(cpu.eaSeg, cpu.eaOff) : cpu.read16(cpu.eaSeg, cpu.eaOff);
@@ -551,8 +456,8 @@ function popa(cpu: Cpu): void {
   cpu.addSp(8 * size);
 }
 
-function bound(cpu: Cpu): void {
-  const m = decodeModrm(cpu);
+function bound(cpu: Cpu, ins: Instr): void {
+  const m = decodeModrm(cpu, ins);
   if (m >= 0xc0) cpu.raise(Vector.UD);
   const size = vsize(cpu);
   let idx: number, lo: number, hi: number;
@@ -566,9 +471,9 @@ function bound(cpu: Cpu): void {
   if (idx < lo || idx > hi) cpu.raise(Vector.BR);
 }
 
-function arpl(cpu: Cpu): void {
+function arpl(cpu: Cpu, ins: Instr): void {
   if (!cpu.protectedMode || cpu.vm86) cpu.raise(Vector.UD);
-  decodeModrm(cpu);
+  decodeModrm(cpu, ins);
   const dst = readEForWrite(cpu, 1), src = readG(cpu, 1);
   if ((dst & 3) < (src & 3)) {
     writeE(cpu, 1, (dst & ~3) | (src & 3));
@@ -578,9 +483,7 @@ function arpl(cpu: Cpu): void {
   }
 }
 
-function enter(cpu: Cpu): void {
-  const alloc = cpu.fetch16();
-  const level = cpu.fetch8() & 31;
+function enter(cpu: Cpu, alloc: number, level: number): void {
   const r = cpu.regs, o32 = cpu.o32;
   const savedEsp = r[Reg.ESP], savedEbp = r[Reg.EBP];
   try {
@@ -635,8 +538,8 @@ function fwait(cpu: Cpu): void {
   cpu.fpu?.wait();
 }
 
-function x87(cpu: Cpu, op: number): void {
-  const m = decodeModrm(cpu);
+function x87(cpu: Cpu, ins: Instr, op: number): void {
+  const m = decodeModrm(cpu, ins);
   if (cpu.cr0 & (CR0_EM | CR0_TS)) cpu.raise(Vector.NM);
   const fpu = cpu.fpu;
   if (!fpu) cpu.raise(Vector.NM);
@@ -740,6 +643,7 @@ function bulkStos(cpu: Cpu, size: number, v: number): void {
       const b = cpu.bytes, w = 1 << size;
       for (let i = 0; i < k; i++) for (let j = 0; j < w; j++) b[idx + i * w + j] = v >> (j << 3);
     }
+    cpu.mem.noteWrite(idx, k << size); // drops cached code the string lands on
     r[Reg.EDI] = (r[Reg.EDI] + (k << size)) | 0;
     n -= k;
     r[Reg.ECX] = n;
@@ -761,6 +665,7 @@ function bulkMovs(cpu: Cpu, src: number, size: number): void {
     const k = Math.min(n, room), bytes = k << size;
     if (dIdx > sIdx && dIdx < sIdx + bytes) return;
     cpu.bytes.copyWithin(dIdx, sIdx, sIdx + bytes);
+    cpu.mem.noteWrite(dIdx, bytes);
     r[Reg.ESI] = (r[Reg.ESI] + bytes) | 0;
     r[Reg.EDI] = (r[Reg.EDI] + bytes) | 0;
     n -= k;
@@ -825,7 +730,7 @@ function scas(cpu: Cpu, size: number): void {
   }
 }
 
-function ins(cpu: Cpu, size: number): void {
+function insString(cpu: Cpu, size: number): void {
   const port = cpu.regs16[Reg.EDX << 1];
   checkIoPermission(cpu, port, 1 << size);
   const delta = (cpu.flags & DF) ? -(1 << size) : (1 << size);
@@ -1028,11 +933,11 @@ function imulTruncating(cpu: Cpu, a: number, b: number, size: number): number {
   return r;
 }
 
-function group3(cpu: Cpu, size: number): void {
-  const m = decodeModrm(cpu), sub = (m >> 3) & 7, r = cpu.regs;
+function group3(cpu: Cpu, ins: Instr, size: number): void {
+  const m = decodeModrm(cpu, ins), sub = (m >> 3) & 7, r = cpu.regs;
   switch (sub) {
     case 0: case 1: // TEST E, imm
-      cpu.setLazyLogic(readE(cpu, size) & fetchImm(cpu, size), size);
+      cpu.setLazyLogic(readE(cpu, size) & ins.imm, size);
       return;
     case 2: writeE(cpu, size, ~readEForWrite(cpu, size) & SIZE_MASK[size]); return;
     case 3: writeE(cpu, size, cpu.neg(readEForWrite(cpu, size), size)); return;
@@ -1183,8 +1088,8 @@ function aad(cpu: Cpu, base: number): void {
 
 // ---- group 5 and control transfers --------------------------------------------------------
 
-function group5(cpu: Cpu): void {
-  const m = decodeModrm(cpu), sub = (m >> 3) & 7;
+function group5(cpu: Cpu, ins: Instr): void {
+  const m = decodeModrm(cpu, ins), sub = (m >> 3) & 7;
   const size = vsize(cpu);
   switch (sub) {
     case 0: writeE(cpu, size, cpu.inc(readEForWrite(cpu, size), size)); return;
@@ -1216,14 +1121,14 @@ function group5(cpu: Cpu): void {
 
 // ---- the two-byte opcode map --------------------------------------------------------------
 
-function executeTwoByte(cpu: Cpu, op: number): void {
+function executeTwoByte(cpu: Cpu, ins: Instr, op: number): void {
   const r = cpu.regs;
   switch (op) {
-    case 0x00: group6(cpu); return;
-    case 0x01: group7(cpu); return;
+    case 0x00: group6(cpu, ins); return;
+    case 0x01: group7(cpu, ins); return;
     case 0x02: case 0x03: { // LAR / LSL
       if (!cpu.protectedMode || cpu.vm86) cpu.raise(Vector.UD);
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       const sel = readE(cpu, 1);
       const d = probeDescriptor(cpu, sel, op === 0x03);
       if (!d) { cpu.setFlag(ZF, false); return; }
@@ -1242,9 +1147,9 @@ function executeTwoByte(cpu: Cpu, op: number): void {
       return;
     case 0x0b: cpu.raise(Vector.UD); return; // UD2
     case 0x18: case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d: case 0x1e: case 0x1f:
-      decodeModrm(cpu); // hint NOPs (NOP Ev)
+      decodeModrm(cpu, ins); // hint NOPs (NOP Ev)
       return;
-    case 0x20: case 0x21: case 0x22: case 0x23: moveControl(cpu, op); return;
+    case 0x20: case 0x21: case 0x22: case 0x23: moveControl(cpu, ins, op); return;
     case 0x30: wrmsr(cpu); return;
     case 0x31: // RDTSC
       if ((cpu.cr4 & CR4_TSD) && cpu.cpl !== 0 && cpu.protectedMode) cpu.raise(Vector.GP, 0);
@@ -1261,30 +1166,29 @@ function executeTwoByte(cpu: Cpu, op: number): void {
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
     case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: {
       const size = vsize(cpu);
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       const v = readE(cpu, size); // the source is read (and may fault) whatever the condition
       if (cpu.condition(op & 15)) writeG(cpu, size, v);
       return;
     }
     case 0x80: case 0x81: case 0x82: case 0x83: case 0x84: case 0x85: case 0x86: case 0x87:
     case 0x88: case 0x89: case 0x8a: case 0x8b: case 0x8c: case 0x8d: case 0x8e: case 0x8f: {
-      const rel = cpu.o32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
-      if (cpu.condition(op & 15)) jumpRel(cpu, rel);
+      if (cpu.condition(op & 15)) jumpRel(cpu, ins.imm);
       return;
     }
     case 0x90: case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97:
     case 0x98: case 0x99: case 0x9a: case 0x9b: case 0x9c: case 0x9d: case 0x9e: case 0x9f:
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       writeE(cpu, 0, cpu.condition(op & 15) ? 1 : 0);
       return;
     case 0xa0: cpu.pushOp(cpu.sreg[Seg.FS]); return;
     case 0xa1: popSegment(cpu, Seg.FS); return;
     case 0xa2: cpuid(cpu); return;
-    case 0xa3: case 0xab: case 0xb3: case 0xbb: bitTest(cpu, op === 0xa3 ? 0 : op === 0xab ? 1 : op === 0xb3 ? 2 : 3, false); return;
+    case 0xa3: case 0xab: case 0xb3: case 0xbb: bitTest(cpu, ins, op === 0xa3 ? 0 : op === 0xab ? 1 : op === 0xb3 ? 2 : 3, false); return;
     case 0xa4: case 0xa5: case 0xac: case 0xad: {
       const size = vsize(cpu);
-      decodeModrm(cpu);
-      const count = (op & 1) ? cpu.regs8[4] : cpu.fetch8();
+      decodeModrm(cpu, ins);
+      const count = (op & 1) ? cpu.regs8[4] : ins.imm;
       const dst = readEForWrite(cpu, size);
       writeE(cpu, size, doubleShift(cpu, op < 0xa8, dst, readG(cpu, size), count, size));
       return;
@@ -1292,7 +1196,7 @@ function executeTwoByte(cpu: Cpu, op: number): void {
     case 0xa8: cpu.pushOp(cpu.sreg[Seg.GS]); return;
     case 0xa9: popSegment(cpu, Seg.GS); return;
     case 0xae: {
-      const m = decodeModrm(cpu), sub = (m >> 3) & 7;
+      const m = decodeModrm(cpu, ins), sub = (m >> 3) & 7;
       if (m >= 0xc0 || sub > 1) cpu.raise(Vector.UD);
       if (cpu.cr0 & (CR0_EM | CR0_TS)) cpu.raise(Vector.NM);
       if (!cpu.fpu) cpu.raise(Vector.UD);
@@ -1301,13 +1205,13 @@ function executeTwoByte(cpu: Cpu, op: number): void {
     }
     case 0xaf: {
       const size = vsize(cpu);
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       writeG(cpu, size, imulTruncating(cpu, readG(cpu, size), readE(cpu, size), size));
       return;
     }
     case 0xb0: case 0xb1: { // CMPXCHG
       const size = op & 1 ? vsize(cpu) : 0;
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       const dst = readEForWrite(cpu, size);
       const acc = readReg(cpu, size, 0) & SIZE_MASK[size];
       cpu.alu(7, acc, dst & SIZE_MASK[size], size);
@@ -1315,20 +1219,19 @@ function executeTwoByte(cpu: Cpu, op: number): void {
       else { writeE(cpu, size, dst); writeReg(cpu, size, 0, dst); } // the destination is always written
       return;
     }
-    case 0xb2: loadFarPointer(cpu, Seg.SS); return;
-    case 0xb4: loadFarPointer(cpu, Seg.FS); return;
-    case 0xb5: loadFarPointer(cpu, Seg.GS); return;
-    case 0xb6: { decodeModrm(cpu); writeG(cpu, vsize(cpu), readE(cpu, 0)); return; }
-    case 0xb7: { decodeModrm(cpu); writeG(cpu, vsize(cpu), readE(cpu, 1)); return; }
+    case 0xb2: loadFarPointer(cpu, ins, Seg.SS); return;
+    case 0xb4: loadFarPointer(cpu, ins, Seg.FS); return;
+    case 0xb5: loadFarPointer(cpu, ins, Seg.GS); return;
+    case 0xb6: { decodeModrm(cpu, ins); writeG(cpu, vsize(cpu), readE(cpu, 0)); return; }
+    case 0xb7: { decodeModrm(cpu, ins); writeG(cpu, vsize(cpu), readE(cpu, 1)); return; }
     case 0xba: {
-      const m = decodeModrm(cpu), sub = (m >> 3) & 7;
-      if (sub < 4) cpu.raise(Vector.UD);
-      bitTest(cpu, sub - 4, true);
+      const m = decodeModrm(cpu, ins), sub = (m >> 3) & 7;
+      bitTest(cpu, ins, sub - 4, true); // /0-/3: #UD in the decoder
       return;
     }
     case 0xbc: case 0xbd: { // BSF / BSR
       const size = vsize(cpu);
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       const v = readE(cpu, size) & SIZE_MASK[size];
       cpu.materializeFlags();
       if (v === 0) { cpu.flags |= ZF; return; } // destination unchanged, as P6 does
@@ -1337,11 +1240,11 @@ function executeTwoByte(cpu: Cpu, op: number): void {
       writeG(cpu, size, idx);
       return;
     }
-    case 0xbe: { decodeModrm(cpu); writeG(cpu, vsize(cpu), (readE(cpu, 0) << 24) >> 24); return; }
-    case 0xbf: { decodeModrm(cpu); writeG(cpu, vsize(cpu), (readE(cpu, 1) << 16) >> 16); return; }
+    case 0xbe: { decodeModrm(cpu, ins); writeG(cpu, vsize(cpu), (readE(cpu, 0) << 24) >> 24); return; }
+    case 0xbf: { decodeModrm(cpu, ins); writeG(cpu, vsize(cpu), (readE(cpu, 1) << 16) >> 16); return; }
     case 0xc0: case 0xc1: { // XADD
       const size = op & 1 ? vsize(cpu) : 0;
-      decodeModrm(cpu);
+      decodeModrm(cpu, ins);
       const dst = readEForWrite(cpu, size), src = readG(cpu, size);
       const sum = cpu.alu(0, dst & SIZE_MASK[size], src & SIZE_MASK[size], size);
       writeG(cpu, size, dst);
@@ -1349,7 +1252,7 @@ function executeTwoByte(cpu: Cpu, op: number): void {
       return;
     }
     case 0xc7: { // CMPXCHG8B
-      const m = decodeModrm(cpu);
+      const m = decodeModrm(cpu, ins);
       if (m >= 0xc0 || ((m >> 3) & 7) !== 1) cpu.raise(Vector.UD);
       cpu.checkWritable(cpu.eaSeg, cpu.eaOff, 8);
       const lo = cpu.read32(cpu.eaSeg, cpu.eaOff), hi = cpu.read32(cpu.eaSeg, (cpu.eaOff + 4) | 0);
@@ -1378,12 +1281,12 @@ function executeTwoByte(cpu: Cpu, op: number): void {
 }
 
 /** BT/BTS/BTR/BTC (kind 0-3) with a register or immediate bit offset. */
-function bitTest(cpu: Cpu, kind: number, immediate: boolean): void {
+function bitTest(cpu: Cpu, ins: Instr, kind: number, immediate: boolean): void {
   const size = vsize(cpu);
-  if (!immediate) decodeModrm(cpu);
+  if (!immediate) decodeModrm(cpu, ins);
   const bits = size === 2 ? 32 : 16;
   let bit: number;
-  if (immediate) bit = cpu.fetch8() & (bits - 1);
+  if (immediate) bit = ins.imm & (bits - 1);
   else bit = readG(cpu, size);
   let v: number;
   if (cpu.modrm >= 0xc0 || immediate) {
@@ -1405,8 +1308,8 @@ function bitTest(cpu: Cpu, kind: number, immediate: boolean): void {
   writeE(cpu, size, kind === 1 ? v | m : kind === 2 ? v & ~m : v ^ m);
 }
 
-function group6(cpu: Cpu): void {
-  const m = decodeModrm(cpu), sub = (m >> 3) & 7;
+function group6(cpu: Cpu, ins: Instr): void {
+  const m = decodeModrm(cpu, ins), sub = (m >> 3) & 7;
   if (!cpu.protectedMode || cpu.vm86) cpu.raise(Vector.UD);
   switch (sub) {
     case 0: writeE(cpu, m >= 0xc0 ? vsize(cpu) : 1, cpu.ldtSel); return; // SLDT
@@ -1429,8 +1332,8 @@ function group6(cpu: Cpu): void {
   }
 }
 
-function group7(cpu: Cpu): void {
-  const m = decodeModrm(cpu), sub = (m >> 3) & 7;
+function group7(cpu: Cpu, ins: Instr): void {
+  const m = decodeModrm(cpu, ins), sub = (m >> 3) & 7;
   const privileged = cpu.protectedMode && cpu.cpl !== 0;
   switch (sub) {
     case 0: case 1: { // SGDT / SIDT
@@ -1469,8 +1372,8 @@ function group7(cpu: Cpu): void {
   }
 }
 
-function moveControl(cpu: Cpu, op: number): void {
-  const m = cpu.fetch8(); // always register operands: mod bits are ignored
+function moveControl(cpu: Cpu, ins: Instr, op: number): void {
+  const m = ins.modrm; // always register operands: mod bits are ignored
   cpu.modrm = m | 0xc0;
   const n = (m >> 3) & 7, reg = m & 7;
   if (cpu.protectedMode && (cpu.cpl !== 0 || cpu.vm86)) cpu.raise(Vector.GP, 0);

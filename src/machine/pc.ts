@@ -260,6 +260,7 @@ export class PcMachine {
     }
     loadAll(this.statefuls, v.devices); // checks every section before applying any
     this.mem.bytes.set(v.ram, 0);
+    this.mem.noteWrite(0, v.ram.length); // drops the decoded blocks of the RAM just replaced
     this.cpu.flushTlb(true);
     this.stopRequested = this.resetRequested = this.bootFailed = this.powerOffRequested = false;
   }

@@ -11,6 +11,7 @@ export function dmaToMemory(mem: MemoryBus, addr: number, src: Uint8Array, start
     const off = mem.writeOffset[addr >>> PAGE_SHIFT];
     if (off >= 0) {
       mem.bytes.set(src.subarray(start, start + inPage), off + (addr & (PAGE_SIZE - 1)));
+      mem.noteWrite(off + (addr & (PAGE_SIZE - 1)), inPage); // drops cached code the data lands on
     } else if (mem.readOffset[addr >>> PAGE_SHIFT] < 0) {
       // Not RAM and not ROM: MMIO takes the bytes, an empty page ignores them.
       for (let i = 0; i < inPage; i++) mem.write8((addr + i) >>> 0, src[start + i]);
