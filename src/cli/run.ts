@@ -2,7 +2,7 @@
 // terminal, or run a raw ROM image on the bare machine.
 
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,9 @@ Boot a PC with soulvm's BIOS; COM1 is this terminal. Ctrl-A x quits; so do SIGIN
                        VHDs stay untouched and the session's changes are thrown away at exit
   --commit             with --undo: merge the session's changes into the disks at exit
   --keep-undo          with --undo: keep the .vud files at exit (the next --undo run goes on with them)
+  --state FILE         saved state (.vsv), as Virtual Server's "Save State": Ctrl-A s (or SIGUSR1)
+                       saves the machine to FILE and ends the run, keeping undo disks; a run
+                       whose FILE exists resumes from it (same configuration), then removes it
   --memory MiB         RAM size (default 128)
   --clock MODE         host (follow the wall clock, default) or deterministic (follow instructions)
   --no-reboot          end the run when the guest resets instead of restarting
@@ -84,7 +87,7 @@ const OPTIONS = {
   'max-instructions': { type: 'string' }, bios: { type: 'string' }, 'post-codes': { type: 'boolean' },
   'reset-on-triple-fault': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   com1: { type: 'string' }, com2: { type: 'string' }, com3: { type: 'string' }, com4: { type: 'string' },
-  gdb: { type: 'string' }, 'gdb-wait': { type: 'boolean' },
+  gdb: { type: 'string' }, 'gdb-wait': { type: 'boolean' }, state: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseOptions>;
@@ -122,7 +125,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 function runBios(v: Values): number {
-  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append', 'scsi', 'scsi-adapter', 'com1', 'com2', 'com3', 'com4', 'gdb'] as const) {
+  for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append', 'scsi', 'scsi-adapter', 'com1', 'com2', 'com3', 'com4', 'gdb', 'state'] as const) {
     if (v[k] !== undefined) throw new UsageError(`--bios runs a raw ROM on the bare machine; --${k} does not apply`);
   }
   const rom = readInput(v.bios!, 'ROM image');
@@ -259,7 +262,7 @@ function serialSpecs(v: Values): string[] {
 async function runPc(v: Values): Promise<number> {
   const disks: AttachedDisks = { all: [], undo: [] };
   const serial: HostBackend[] = [];
-  let status = 1;
+  let status = 1, saved = false;
   try {
     const config = pcConfig(v, disks);
     const specs = serialSpecs(v);
@@ -269,13 +272,15 @@ async function runPc(v: Values): Promise<number> {
     for (const vud of disks.undo) process.stderr.write(`soulvm: writing changes to the undo disk ${vud}\n`);
     if (v['gdb-wait'] && v.gdb === undefined) throw new UsageError('--gdb-wait goes with --gdb');
     const gdb = v.gdb === undefined ? undefined : { listen: v.gdb, wait: !!v['gdb-wait'] };
-    status = await boot(config, specs.indexOf('stdio'), serial, positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER), gdb);
+    ({ status, saved } = await boot(config, specs.indexOf('stdio'), serial, positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER), gdb, v.state));
   } finally {
     for (const b of serial) await b?.close();
     // Close every disk (flushing it) before anything touches the undo files.
     for (const d of disks.all) d.close();
   }
   for (const vud of disks.undo) {
+    // A saved machine goes on with the disks as it left them: its undo disks stay.
+    if (saved) { process.stderr.write(`soulvm: kept the undo disk ${vud} with the saved state\n`); continue; }
     if (v.commit) { commitUndo(vud); process.stderr.write(`soulvm: committed ${vud} into its disk\n`); }
     else if (v['keep-undo']) process.stderr.write(`soulvm: kept the undo disk ${vud}\n`);
     else { discardUndo(vud); process.stderr.write(`soulvm: discarded the changes in ${vud}\n`); }
@@ -288,7 +293,7 @@ async function runPc(v: Values): Promise<number> {
  * quits (Ctrl-A x on a terminal).
  */
 async function boot(config: PcConfig, stdioPort: number, serial: CharBackend[], maxInstructions: number,
-  gdb?: { listen: string; wait: boolean }): Promise<number> {
+  gdb?: { listen: string; wait: boolean }, statePath?: string): Promise<{ status: number; saved: boolean }> {
   // Guest output is gathered and written when the run loop yields (every few ms), not byte by byte.
   let pending: number[] = [];
   const flush = () => { if (pending.length) { process.stdout.write(Uint8Array.from(pending)); pending = []; } };
@@ -299,15 +304,21 @@ async function boot(config: PcConfig, stdioPort: number, serial: CharBackend[], 
   };
   const lines = [0, 1, 2, 3].map((i) => (i === stdioPort ? terminal : serial[i] ?? null));
   const machine = new PcMachine({ ...config, serial: lines });
+  if (statePath !== undefined && existsSync(statePath)) {
+    machine.restoreStateFile(statePath); // a StateError says why it cannot, and nothing has run
+    process.stderr.write(`soulvm: resumed from ${statePath}\n`);
+  }
   const stub = gdb ? await GdbStub.start(machine, gdb) : null;
   const stdin = process.stdin;
   const raw = stdin.isTTY === true && stdioPort >= 0;
-  let quitting = false, escape = false;
+  let quitting = false, escape = false, saving = false;
+  const save = () => { if (statePath !== undefined) { saving = true; machine.stop(); } };
   const onData = (buf: Buffer) => {
     for (const b of buf) {
       if (raw && escape) {
         escape = false;
         if (b === 0x78 /* x */) { quitting = true; machine.stop(); return; }
+        if (b === 0x73 /* s */ && statePath !== undefined) { save(); return; }
         if (b !== 0x01) continue;
       } else if (raw && b === 0x01) { escape = true; continue; }
       toGuest?.(new Uint8Array([b]));
@@ -321,6 +332,7 @@ async function boot(config: PcConfig, stdioPort: number, serial: CharBackend[], 
   if (stdioPort >= 0) { stdin.on('data', onData); stdin.resume(); }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGUSR1', save);
   let stop: PcStop;
   try {
     stop = (await machine.run({ maxInstructions })).stop;
@@ -329,18 +341,26 @@ async function boot(config: PcConfig, stdioPort: number, serial: CharBackend[], 
     await stub?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGUSR1', save);
     stdin.off('data', onData);
     if (raw) stdin.setRawMode(false);
     stdin.pause();
     stdin.unref?.();
   }
+  if (stop === 'stopped' && saving && signal === null) {
+    machine.saveStateFile(statePath!);
+    process.stderr.write(`soulvm: saved the machine to ${statePath} (the same command resumes it)\n`);
+    return { status: 0, saved: true };
+  }
+  // A run that ends any other way has used the state it resumed from.
+  if (statePath !== undefined && existsSync(statePath)) rmSync(statePath);
   switch (stop) {
-    case 'halted': case 'poweroff': case 'reset': return 0;
+    case 'halted': case 'poweroff': case 'reset': return { status: 0, saved: false };
     case 'stopped':
-      if (signal !== null) { process.stderr.write(`soulvm: stopped by ${signal}\n`); return 128 + osConstants.signals[signal]; }
-      return quitting ? 0 : 1;
-    case 'boot-failed': process.stderr.write(`soulvm: ${machine.bios.bootFailureMessage()}\n`); return 1;
-    default: process.stderr.write(`soulvm: stopped after ${maxInstructions} instructions (--max-instructions)\n`); return 1;
+      if (signal !== null) { process.stderr.write(`soulvm: stopped by ${signal}\n`); return { status: 128 + osConstants.signals[signal], saved: false }; }
+      return { status: quitting ? 0 : 1, saved: false };
+    case 'boot-failed': process.stderr.write(`soulvm: ${machine.bios.bootFailureMessage()}\n`); return { status: 1, saved: false };
+    default: process.stderr.write(`soulvm: stopped after ${maxInstructions} instructions (--max-instructions)\n`); return { status: 1, saved: false };
   }
 }
 

@@ -47,6 +47,8 @@ export interface StateDesc {
 
 export class StateError extends Error {
   override name = 'StateError';
+  /** The CLI prints the message as one line. */
+  readonly userFacing = true;
 }
 
 export function defineState(

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll } from 'vitest';
-import { VhdDisk } from '../../src/disk/vhd.ts';
+import { VhdDisk, createVhd } from '../../src/disk/vhd.ts';
 export { rng } from './rng.ts';
 
 /** A fresh temporary directory, removed after the test file finishes. */
@@ -49,4 +49,26 @@ export function readVhd(file: string, sector: number, bytes = 512): Uint8Array {
     d.read(sector, buf);
     return buf;
   } finally { d.close(); }
+}
+
+/**
+ * A boot sector that writes itself to LBA 4 with INT 13h, prints 'W' on COM1 and spins:
+ * xor ax,ax; mov ds,ax; mov es,ax; mov bx,7C00h; mov ax,0301h; mov cx,0005h; mov dh,0; int 13h;
+ * mov dx,3F8h; mov al,'W'; out dx,al; jmp $
+ */
+export const WRITE_THEN_SPIN = [
+  0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xc0, 0xbb, 0x00, 0x7c, 0xb8, 0x01, 0x03, 0xb9, 0x05, 0x00, 0xb6, 0x00,
+  0xcd, 0x13, 0xba, 0xf8, 0x03, 0xb0, 0x57, 0xee, 0xeb, 0xfe,
+];
+
+/** A new 4 MiB dynamic VHD whose boot sector is `code`; returns that sector. */
+export function bootSectorVhd(file: string, code: number[]): Uint8Array {
+  createVhd(file, { type: 'dynamic', size: 4 << 20 });
+  const boot = new Uint8Array(512);
+  boot.set(code);
+  boot[510] = 0x55; boot[511] = 0xaa;
+  const d = VhdDisk.open(file);
+  d.write(0, boot);
+  d.close();
+  return boot;
 }

@@ -6,19 +6,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VhdDisk, createVhd } from '../../src/disk/index.ts';
-import { SOULVM, readVhd } from '../disk/helpers.ts';
+import { SOULVM, WRITE_THEN_SPIN, bootSectorVhd, readVhd } from '../disk/helpers.ts';
 
 
-/**
- * xor ax,ax; mov ds,ax; mov es,ax; mov bx,7C00h; mov ax,0301h; mov cx,0005h; mov dh,0; int 13h
- * (the boot sector writes itself to LBA 4); mov dx,3F8h; mov al,'W'; out dx,al; jmp $ (and
- * runs until stopped).
- */
-const writeThenSpin = [
-  0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xc0, 0xbb, 0x00, 0x7c, 0xb8, 0x01, 0x03, 0xb9, 0x05, 0x00, 0xb6, 0x00,
-  0xcd, 0x13, 0xba, 0xf8, 0x03, 0xb0, 0x57, 0xee, 0xeb, 0xfe,
-];
 
 
 /** Run soulvm until the guest has written its sector (it prints 'W'), then send `signal`. */
@@ -39,13 +29,7 @@ beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'soulvm-sig-')); });
 describe('soulvm run and signals', () => {
   it('SIGINT and SIGTERM end the run with the undo disk flushed, then kept or discarded', async () => {
     const disk = join(dir, 'sig.vhd'), vud = join(dir, 'sig.vud');
-    createVhd(disk, { type: 'dynamic', size: 4 << 20 });
-    const boot = new Uint8Array(512);
-    boot.set(writeThenSpin);
-    boot[510] = 0x55; boot[511] = 0xaa;
-    const d = VhdDisk.open(disk);
-    d.write(0, boot);
-    d.close();
+    const boot = bootSectorVhd(disk, WRITE_THEN_SPIN);
     const before = readFileSync(disk);
 
     let r = await runAndSignal(['--hda', disk, '--undo', '--keep-undo'], 'SIGINT');
