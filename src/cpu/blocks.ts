@@ -17,6 +17,7 @@
 
 import type { MemoryBus } from '../bus/memory.ts';
 import { Instr } from './decoder.ts';
+import type { CompiledBlock } from './jit.ts';
 
 /** Longest block decoded (instructions). */
 export const MAX_BLOCK = 64;
@@ -35,6 +36,10 @@ export class Block {
   key = 0;
   /** Cleared when a write lands on the block's bytes (the run loop leaves it at once). */
   valid = true;
+  /** Times the block has been entered (until the JIT compiles it). */
+  hits = 0;
+  /** The block compiled to JavaScript (jit.ts), or null while it is interpreted. */
+  compiled: CompiledBlock | null = null;
 }
 
 export class BlockCache {

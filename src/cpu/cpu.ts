@@ -13,6 +13,7 @@ import { FAULT, Vector, hasErrorCode, faultClass } from './fault.ts';
 import { execute, executeInstr } from './interpreter.ts';
 import { decode, Instr } from './decoder.ts';
 import { Block, BlockCache, MAX_BLOCK } from './blocks.ts';
+import type { Jit } from './jit.ts';
 import { deliverInterrupt, loadSegmentReal } from './system.ts';
 
 export const enum Reg { EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7 }
@@ -142,17 +143,20 @@ export class Cpu {
   private readonly tlbWriteSup = new Int32Array(1 << 20).fill(-1);
   private readonly tlbReadUser = new Int32Array(1 << 20).fill(-1);
   private readonly tlbWriteUser = new Int32Array(1 << 20).fill(-1);
-  private tlbRead = this.tlbReadSup;
-  private tlbWrite = this.tlbWriteSup;
+  // The TLB in force for the CPL (read by compiled blocks too).
+  tlbRead = this.tlbReadSup;
+  tlbWrite = this.tlbWriteSup;
   private readonly tlbList = new Int32Array(TLB_LIST_SIZE);
   private tlbCount = 0;
   private readonly tlbGlobal = new Uint8Array(1 << 20);
   readonly bytes: Uint8Array;
   readonly words: Int32Array;
   /** The bus's per-page marks of cached code (see blocks.ts); checked by every store fast path. */
-  private readonly codeChunks: Uint32Array;
+  readonly codeChunks: Uint32Array;
   /** Decoded blocks, replayed by `run`. */
   readonly blocks: BlockCache;
+  /** Compiles hot blocks to JavaScript; null runs every block in the interpreter. */
+  jit: Jit | null = null;
   /** True while the block builder decodes ahead of execution: a fetch that needs a new window ends the block instead. */
   private lookahead = false;
 
@@ -943,9 +947,14 @@ export class Cpu {
     } else if (((eip + b.bytes - 1 - this.fetchBase) >>> 0) > this.fetchSpan) {
       this.instrStart = eip; execute(this); this.sliceRetired++; return; // the window is shorter than the block (CS limit)
     }
+    const left = budget - this.sliceRetired;
+    if (left >= b.count) {
+      if (b.compiled !== null) { b.compiled(this, left); return; }
+      if (this.jit !== null && ++b.hits >= this.jit.threshold) { b.compiled = this.jit.compile(this, b); b.compiled(this, left); return; }
+    }
     // Anything that must stop the block sets `attention`: interrupts and traps, a new fetch
     // window (invalidateFetch), a write into cached code (the block cache's listener).
-    const instrs = b.instrs, n = Math.min(b.count, budget - this.sliceRetired);
+    const instrs = b.instrs, n = Math.min(b.count, left);
     for (let i = 0; i < n; i++) {
       const ins = instrs[i];
       this.instrStart = eip;

@@ -6,6 +6,7 @@ import { MemoryBus } from '../bus/memory.ts';
 import { IoBus } from '../bus/io.ts';
 import { Cpu, Stop } from '../cpu/cpu.ts';
 import { attachFpu } from '../cpu/fpu-host.ts';
+import { setCpuMode, type CpuMode } from '../cpu/jit.ts';
 
 export type BareStop = 'exit' | 'halt' | 'triple-fault' | 'max-instructions';
 
@@ -26,6 +27,10 @@ export interface BareOptions {
   onPostCode?: (code: number, port: number) => void;
   /** Reset the CPU on a triple fault instead of stopping. */
   resetOnTripleFault?: boolean;
+  /** `jit` (the default) or `interp`. */
+  cpu?: CpuMode;
+  /** Executions of a block before the JIT compiles it (tests force 1). */
+  jitThreshold?: number;
 }
 
 export class BareMachine {
@@ -47,6 +52,7 @@ export class BareMachine {
     this.mem.mapRom(low, 0x100000 - low.length);
     this.cpu = new Cpu(this.mem, this.io);
     this.cpu.resetOnTripleFault = options.resetOnTripleFault ?? false;
+    setCpuMode(this.cpu, options.cpu, options.jitThreshold);
     attachFpu(this.cpu);
     this.io.map(0xe9, 0xe9, {
       read8: () => 0xe9,

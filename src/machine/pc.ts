@@ -29,6 +29,7 @@ import { CpuState, fpuState } from '../state/cpu-state.ts';
 import { decodeVsv, encodeVsv, readVsvFile, writeFileAtomic, type VsvDisk, type VsvHeader } from '../state/vsv.ts';
 import { attachScsi, scsiBiosDisks, type ScsiAdapterConfig, type ScsiAdapterInfo } from '../devices/scsi/index.ts';
 import { Dma8237 } from '../devices/dma8237.ts';
+import { setCpuMode, type CpuMode } from '../cpu/jit.ts';
 import { NullBackend, type CharBackend } from '../devices/char-backend.ts';
 import { openCharBackend, type HostBackendOptions } from '../devices/char-host.ts';
 
@@ -39,6 +40,10 @@ export interface PcConfig {
   clock?: ClockMode;
   /** Deterministic mode: virtual ns per instruction (default 5, a 200 MIPS machine). */
   nsPerInstruction?: number;
+  /** `jit` (default): hot code compiled to JavaScript; `interp`: the reference interpreter only. */
+  cpu?: CpuMode;
+  /** Executions of a block before the JIT compiles it. */
+  jitThreshold?: number;
   floppies?: (BlockDevice | null)[];
   /**
    * IDE hard disks, at most three, placed as Virtual PC places them: primary master, primary
@@ -137,6 +142,7 @@ export class PcMachine {
   constructor(readonly config: PcConfig = {}) {
     this.mem = new MemoryBus((config.memoryMiB ?? 128) << 20);
     this.cpu = new Cpu(this.mem, this.io);
+    setCpuMode(this.cpu, config.cpu, config.jitThreshold);
     this.clock = new Clock({ mode: config.clock ?? 'deterministic', nsPerInstruction: config.nsPerInstruction ?? 5 });
     this.clock.setInFlightCounter(() => this.cpu.sliceRetired);
     this.scheduler = new Scheduler(this.clock);

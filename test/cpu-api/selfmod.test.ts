@@ -1,11 +1,15 @@
 // Self-modifying code and the decoded-block cache: every way memory changes must drop the blocks
 // decoded from it, and a lookup must find the bytes the current mapping shows, as on a P6 (whose
 // store buffer snoops the prefetch queue: a store into the very next instruction is seen).
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { MemoryBus } from '../../src/bus/memory.ts';
 import { IoBus } from '../../src/bus/io.ts';
 import { Cpu, Seg, Reg, ACC_P, ACC_S, ACC_RW, ACC_CODE, ACC_DB, ACC_G, ACC_ACCESSED } from '../../src/cpu/cpu.ts';
 import { dmaToMemory } from '../../src/devices/pci/dma.ts';
+import { setCpuMode, type CpuMode } from '../../src/cpu/jit.ts';
+
+/** Every case runs in the interpreter and in the JIT with every block compiled on first use. */
+let mode: CpuMode = 'interp';
 
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 const movByte = (addr: number, v: number) => [0xc6, 0x05, ...le32(addr), v];       // mov byte [addr], v
@@ -17,6 +21,7 @@ const RET = 0xc3, HLT = 0xf4;
 /** A flat 32-bit protected-mode CPU whose port E9h writes are collected. */
 function machine() {
   const mem = new MemoryBus(2 << 20), io = new IoBus(), cpu = new Cpu(mem, io);
+  setCpuMode(cpu, mode, 1);
   const out = { text: '' };
   io.map(0xe9, 0xe9, { write8: (_p, v) => { out.text += String.fromCharCode(v); } });
   const flat = ACC_P | ACC_S | ACC_RW | ACC_ACCESSED | ACC_DB | ACC_G;
@@ -33,7 +38,8 @@ function machine() {
   return { mem, cpu, out, run };
 }
 
-describe('self-modifying code and the decoded-block cache', () => {
+for (const m of ['interp', 'jit'] as const) describe(`self-modifying code and the decoded-block cache (${m})`, () => {
+  beforeAll(() => { mode = m; });
   it('sees a store into the next instruction of the running block', () => {
     const { mem, out, run } = machine();
     // 0x1000: nop (run alone: the first instruction after a stop takes the slow path)

@@ -2,15 +2,24 @@
 // with the golden output produced by tools/cpu-oracle/build.sh (QEMU 7.2 / Bochs 2.7).
 import { expect } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
-import { runRom } from '../../src/machine/bare.ts';
+import { runRom, type BareOptions } from '../../src/machine/bare.ts';
 
 const bin = new URL('./bin/', import.meta.url);
 const expected = new URL('./expected/', import.meta.url);
 
+/**
+ * The two ways the CPU runs code, both checked against the same goldens: the interpreter, and
+ * the JIT with its compile threshold forced to 1 so that every block is compiled on first use.
+ */
+export const CPU_MODES: { name: string; options: BareOptions }[] = [
+  { name: 'interpreter', options: { cpu: 'interp' } },
+  { name: 'JIT, every block compiled', options: { cpu: 'jit', jitThreshold: 1 } },
+];
+
 /** The console plus a stop line in the format of tools/cpu-oracle/run-qemu.sh. */
-export function runProgram(name: string): string {
+export function runProgram(name: string, options: BareOptions = {}): string {
   const rom = new Uint8Array(readFileSync(new URL(`${name}.bin`, bin)));
-  const r = runRom(rom, { memoryMiB: 32, maxInstructions: 50_000_000 });
+  const r = runRom(rom, { memoryMiB: 32, maxInstructions: 50_000_000, ...options });
   const stop = r.stop === 'exit' ? `[exit=${r.exitCode}]` : r.stop === 'triple-fault' ? '[triple-fault]' : `[${r.stop}]`;
   return r.console + stop + '\n';
 }

@@ -4,10 +4,12 @@
 // one that follows the Intel SDM in an "; oracle:" line and says why). soulvm must print the same.
 // The decode-* programs run in decoder.test.ts.
 import { describe, it } from 'vitest';
-import { runProgram, expectSameOutput, programs } from './helpers.ts';
+import { runProgram, expectSameOutput, programs, CPU_MODES } from './helpers.ts';
 
-describe('CPU test programs (QEMU/Bochs goldens)', () => {
-  for (const name of programs.filter((n) => !n.startsWith('decode'))) {
-    it(name, () => expectSameOutput(name, runProgram(name)));
-  }
-});
+for (const mode of CPU_MODES) {
+  describe(`CPU test programs (QEMU/Bochs goldens), ${mode.name}`, () => {
+    for (const name of programs.filter((n) => !n.startsWith('decode'))) {
+      it(name, () => expectSameOutput(name, runProgram(name, mode.options)));
+    }
+  });
+}

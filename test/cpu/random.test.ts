@@ -8,6 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { runRom } from '../../src/machine/bare.ts';
+import { CPU_MODES } from './helpers.ts';
 
 const dir = new URL('./random/', import.meta.url);
 interface RomInfo { name: string; mode: string; oracle: string; seed: number; romSeed: number; blocks: [number, number, number][] }
@@ -53,11 +54,11 @@ describe('random differential blocks (QEMU; Bochs for x87)', () => {
     expect(total).toBeGreaterThanOrEqual(10_000);
   });
 
-  for (const info of manifest.romsList) {
-    it(`${info.name} (${info.blocks.length} blocks)`, () => {
+  for (const mode of CPU_MODES) for (const info of manifest.romsList) {
+    it(`${info.name} (${info.blocks.length} blocks, ${mode.name})`, () => {
       const rom = new Uint8Array(gunzipSync(readFileSync(new URL(`${info.name}.bin.gz`, dir))));
       const expected = gunzipSync(readFileSync(new URL(`${info.name}.out.gz`, dir))).toString('latin1');
-      const r = runRom(rom, { memoryMiB: 32, maxInstructions: 20_000_000 });
+      const r = runRom(rom, { memoryMiB: 32, maxInstructions: 20_000_000, ...mode.options });
       const size = manifest.recordBytes;
       for (let i = 0; i < info.blocks.length; i++) {
         const want = record(expected, i, size)!;
