@@ -40,7 +40,14 @@ export class Block {
   hits = 0;
   /** The block compiled to JavaScript (jit.ts), or null while it is interpreted. */
   compiled: CompiledBlock | null = null;
+  /**
+   * Per exit of the compiled block, the block that ran after it last time: a cache, checked
+   * before use (still valid, and at the host address CS:EIP now fetches from), so that jumps,
+   * calls and returns chain from block to block without a lookup.
+   */
+  links: (Block | null)[] = NO_LINKS;
 }
+const NO_LINKS: (Block | null)[] = [];
 
 export class BlockCache {
   private readonly blocks = new Map<number, Block>();

@@ -157,6 +157,9 @@ export class Cpu {
   readonly blocks: BlockCache;
   /** Compiles hot blocks to JavaScript; null runs every block in the interpreter. */
   jit: Jit | null = null;
+  /** The compiled block and exit the last chain left by: the next lookup's result is linked there. */
+  private chainFrom: Block | null = null;
+  private chainExit = 0;
   /** True while the block builder decodes ahead of execution: a fetch that needs a new window ends the block instead. */
   private lookahead = false;
 
@@ -878,6 +881,8 @@ export class Cpu {
 
   /** Ask `run` to return after the current instruction (from a device or the host). */
   requestStop(): void { this.stopRequested = true; this.attention = true; }
+  /** Forget a stop request (a restored machine's timers re-armed while loading ask for one). */
+  cancelStopRequest(): void { this.stopRequested = false; }
 
   /** Tell the CPU that an interrupt line may have changed (devices, timers). */
   interruptPending(): void { this.attention = true; }
@@ -947,10 +952,26 @@ export class Cpu {
     } else if (((eip + b.bytes - 1 - this.fetchBase) >>> 0) > this.fetchSpan) {
       this.instrStart = eip; execute(this); this.sliceRetired++; return; // the window is shorter than the block (CS limit)
     }
-    const left = budget - this.sliceRetired;
-    if (left >= b.count) {
-      if (b.compiled !== null) { b.compiled(this, left); return; }
-      if (this.jit !== null && ++b.hits >= this.jit.threshold) { b.compiled = this.jit.compile(this, b); b.compiled(this, left); return; }
+    const from = this.chainFrom;
+    if (from !== null) { from.links[this.chainExit] = b; this.chainFrom = null; }
+    let left = budget - this.sliceRetired;
+    if (left >= b.count && (b.compiled !== null || (this.jit !== null && ++b.hits >= this.jit.threshold))) {
+      if (b.compiled === null) b.compiled = this.jit!.compile(this, b);
+      // Compiled blocks chain through their exits' links while nothing needs the slow path.
+      let run: Block = b;
+      for (;;) {
+        const exit = run.compiled!(this, left);
+        if (this.attention) return;
+        const next: Block | null = run.links[exit];
+        eip = this.eip;
+        left = budget - this.sliceRetired;
+        if (next === null || !next.valid || next.compiled === null || left < next.count || next.key !== BlockCache.key((this.fetchDelta + eip) | 0, this.code32)
+          || ((eip + next.bytes - 1 - this.fetchBase) >>> 0) > this.fetchSpan || ((eip - this.fetchBase) >>> 0) > this.fetchSpan) {
+          this.chainFrom = run; this.chainExit = exit;
+          return;
+        }
+        run = next;
+      }
     }
     // Anything that must stop the block sets `attention`: interrupts and traps, a new fetch
     // window (invalidateFetch), a write into cached code (the block cache's listener).

@@ -28,8 +28,12 @@ import type { Block } from './blocks.ts';
 import type { Instr } from './decoder.ts';
 import { executeInstr, shift } from './interpreter.ts';
 
-/** A compiled block: runs from CS:EIP = the block's start; `left` is the instruction budget (≥ the block's count). */
-export type CompiledBlock = (cpu: Cpu, left: number) => void;
+/**
+ * A compiled block: runs from CS:EIP = the block's start; `left` is the instruction budget (≥ the
+ * block's count). Returns the number of the exit it left by, the index into Block.links where the
+ * run loop caches the block that followed that exit last time.
+ */
+export type CompiledBlock = (cpu: Cpu, left: number) => number;
 
 /** Factory made by `new Function`: binds the typed-array views and helpers a compiled block uses. */
 type BlockFactory = (
@@ -63,10 +67,12 @@ export class Jit {
 
   compile(cpu: Cpu, b: Block): CompiledBlock {
     const t0 = performance.now();
-    const source = new BlockCompiler(b, this.stats).source();
+    const compiler = new BlockCompiler(b, this.stats);
+    const source = compiler.source();
     const factory = new Function('cpu', 'R', 'R16', 'R8', 'SB', 'SL', 'SFR', 'SFW', 'B', 'W', 'CC', 'I', 'X', 'SHIFT', source) as BlockFactory;
     const fn = factory(cpu, cpu.regs, cpu.regs16, cpu.regs8, cpu.segBase, cpu.segLimit, cpu.segFastRead, cpu.segFastWrite,
       cpu.bytes, cpu.words, cpu.codeChunks, b.instrs, executeInstr, shift);
+    b.links = new Array(compiler.exits).fill(null);
     this.stats.compiled++;
     this.stats.compileMs += performance.now() - t0;
     return fn;
@@ -93,6 +99,8 @@ class BlockCompiler {
   private last: LastFlags = { kind: Fuse.None, size: 0, a: '', b: '', r: '' };
   /** Index of the instruction being compiled. */
   private k = 0;
+  /** Exits so far: each `return` of the compiled block returns its own number (see Block.links). */
+  exits = 0;
 
   constructor(private readonly b: Block, private readonly stats: JitStats) {
     let off = 0;
@@ -131,10 +139,10 @@ ${this.loops ? `for (;;) {\n${body}\n}` : body}
   private get next(): number { return this.offs[this.k + 1]; }
   /** State a fault or a device may observe: the instruction's start and the instructions retired before it. */
   private sync(): string { return `cpu.instrStart = ${this.eip(this.offs[this.k])}; cpu.sliceRetired = s + ${this.k};`; }
-  private exit(eip: string, retired: number): void { this.emit(`cpu.eip = ${eip}; cpu.sliceRetired = s + ${retired}; return;`); }
+  private exit(eip: string, retired: number): void { this.emit(`cpu.eip = ${eip}; cpu.sliceRetired = s + ${retired}; return ${this.exits++};`); }
   /** Leave after this instruction when something needs the slow path. */
   private checkAttention(): void {
-    if (this.k + 1 < this.b.count) this.emit(`if (cpu.attention) { cpu.eip = ${this.eip(this.next)}; cpu.sliceRetired = s + ${this.k + 1}; return; }`);
+    if (this.k + 1 < this.b.count) this.emit(`if (cpu.attention) { cpu.eip = ${this.eip(this.next)}; cpu.sliceRetired = s + ${this.k + 1}; return ${this.exits++}; }`);
   }
 
   /** The interpreter's handler for this instruction, with EIP past it as the handlers expect. */
@@ -143,15 +151,15 @@ ${this.loops ? `for (;;) {\n${body}\n}` : body}
   private callHandler(ins: Instr): void {
     const next = this.eip(this.next);
     this.emit(this.handlerCall());
-    if (ins.ends && !ins.cond || this.k + 1 === this.b.count) { this.emit(`cpu.sliceRetired = s + ${this.k + 1}; return;`); return; }
-    this.emit(`if (cpu.eip !== ${next} || cpu.attention) { cpu.sliceRetired = s + ${this.k + 1}; return; }`);
+    if (ins.ends && !ins.cond || this.k + 1 === this.b.count) { this.emit(`cpu.sliceRetired = s + ${this.k + 1}; return ${this.exits++};`); return; }
+    this.emit(`if (cpu.eip !== ${next} || cpu.attention) { cpu.sliceRetired = s + ${this.k + 1}; return ${this.exits++}; }`);
   }
 
   /** Jump to a target known at compile time: a loop back to the block start, or an exit. */
   private jumpTo(off: number, o32: boolean): void {
     if (o32 && off === 0) {
       this.loops = true;
-      this.emit(`s += ${this.k + 1}; if (s > lim || cpu.attention) { cpu.eip = e; cpu.sliceRetired = s; return; } continue;`);
+      this.emit(`s += ${this.k + 1}; if (s > lim || cpu.attention) { cpu.eip = e; cpu.sliceRetired = s; return ${this.exits++}; } continue;`);
       return;
     }
     this.exit(o32 ? this.eip(off) : `((e + ${off}) & 65535)`, this.k + 1);
@@ -424,8 +432,8 @@ ${this.loops ? `for (;;) {\n${body}\n}` : body}
         this.emit(`if (cpu.stack32) { ea = R[${ESP}];`);
         this.load(2, SS, 'ea', 'v');
         this.emit(`if ((v >>> 0) > (SL[1] >>> 0)) { ${this.sync()} cpu.raise(${GP}, 0); }`);
-        this.emit(`R[${ESP}] = (ea + ${4 + ins.imm}) | 0; cpu.eip = v; cpu.sliceRetired = s + ${this.k + 1}; return; }`);
-        this.emit(`${this.handlerCall()} cpu.sliceRetired = s + ${this.k + 1}; return;`); // a 16-bit stack
+        this.emit(`R[${ESP}] = (ea + ${4 + ins.imm}) | 0; cpu.eip = v; cpu.sliceRetired = s + ${this.k + 1}; return ${this.exits++}; }`);
+        this.emit(`${this.handlerCall()} cpu.sliceRetired = s + ${this.k + 1}; return ${this.exits++};`); // a 16-bit stack
         return true;
       case 0xc6: case 0xc7: {
         const size = op & 1 ? vs : 0;

@@ -268,6 +268,7 @@ export class PcMachine {
     this.mem.bytes.set(v.ram, 0);
     this.mem.noteWrite(0, v.ram.length); // drops the decoded blocks of the RAM just replaced
     this.cpu.flushTlb(true);
+    this.cpu.cancelStopRequest();
     this.stopRequested = this.resetRequested = this.bootFailed = this.powerOffRequested = false;
   }
 
