@@ -14,6 +14,7 @@ import { RawDisk, IsoImage } from '../disk/raw.ts';
 import { openDisk } from '../disk/ops.ts';
 import { openWithUndo, commitUndo, discardUndo, undoPathFor } from '../disk/undo.ts';
 import type { BootDevice } from '../bios/bios.ts';
+import type { CpuMode } from '../cpu/jit.ts';
 import type { BlockDevice } from '../disk/block-device.ts';
 import { MAX_SCSI_ADAPTERS, SCSI_ADAPTER_MODELS, type ScsiAdapterModel } from '../devices/scsi/index.ts';
 import type { CharBackend } from '../devices/char-backend.ts';
@@ -50,6 +51,9 @@ Boot a PC with soulvm's BIOS; COM1 is this terminal. Ctrl-A x quits; so do SIGIN
   --memory MiB         RAM size (default 128)
   --clock MODE         host (follow the wall clock, default) or deterministic (follow instructions)
   --no-reboot          end the run when the guest resets instead of restarting
+  --cpu MODE           jit (compile hot guest code to JavaScript, default) or interp (the
+                       reference interpreter alone: slower, for comparison and bisecting)
+  --jit-threshold N    with --cpu jit: runs of a block before it is compiled (default 200)
   --max-instructions N stop after N instructions
   --com1 BACKEND       where COM1 leads (default stdio); --com2, --com3, --com4 likewise
                        (default null). BACKEND is one of:
@@ -88,6 +92,7 @@ const OPTIONS = {
   'reset-on-triple-fault': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   com1: { type: 'string' }, com2: { type: 'string' }, com3: { type: 'string' }, com4: { type: 'string' },
   gdb: { type: 'string' }, 'gdb-wait': { type: 'boolean' }, state: { type: 'string' },
+  cpu: { type: 'string' }, 'jit-threshold': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseOptions>;
@@ -124,12 +129,22 @@ export async function runCommand(argv: string[]): Promise<number> {
   return runPc(v);
 }
 
+/** --cpu and --jit-threshold, for the PC and the bare machine alike. */
+function cpuOptions(v: Values): { cpu: CpuMode; jitThreshold?: number } {
+  const cpu = v.cpu ?? 'jit';
+  if (cpu !== 'jit' && cpu !== 'interp') throw new UsageError(`--cpu must be jit or interp, got '${cpu}'`);
+  if (v['jit-threshold'] !== undefined && cpu !== 'jit') throw new UsageError('--jit-threshold goes with --cpu jit');
+  const jitThreshold = v['jit-threshold'] === undefined ? undefined : positiveInt(v['jit-threshold'], 'jit-threshold', 0);
+  return { cpu, jitThreshold };
+}
+
 function runBios(v: Values): number {
   for (const k of ['kernel', 'initrd', 'fda', 'hda', 'hdb', 'hdd', 'cdrom', 'undo', 'append', 'scsi', 'scsi-adapter', 'com1', 'com2', 'com3', 'com4', 'gdb', 'state'] as const) {
     if (v[k] !== undefined) throw new UsageError(`--bios runs a raw ROM on the bare machine; --${k} does not apply`);
   }
   const rom = readInput(v.bios!, 'ROM image');
   const r = runRom(rom, {
+    ...cpuOptions(v),
     memoryMiB: positiveInt(v.memory, 'memory', 32),
     maxInstructions: positiveInt(v['max-instructions'], 'max-instructions', Number.MAX_SAFE_INTEGER),
     resetOnTripleFault: !!v['reset-on-triple-fault'],
@@ -185,7 +200,7 @@ function pcConfig(v: Values, disks: AttachedDisks): PcConfig {
     disks.undo.push(vud);
     return d;
   };
-  const config: PcConfig = { memoryMiB, clock, onReset: v['no-reboot'] ? 'stop' : 'reset', bootOrder, scsiFirst };
+  const config: PcConfig = { memoryMiB, clock, onReset: v['no-reboot'] ? 'stop' : 'reset', bootOrder, scsiFirst, ...cpuOptions(v) };
   if (v.fda) { exists(v.fda, 'floppy image'); config.floppies = [keep(RawDisk.open(v.fda))]; }
   config.hardDisks = [v.hda, v.hdb, v.hdd].filter((p): p is string => p !== undefined).map(hardDisk);
   if (v.cdrom !== undefined) { exists(v.cdrom, 'CD image'); config.cdrom = keep(IsoImage.open(v.cdrom)); }
